@@ -1,0 +1,5 @@
+import sys
+
+from rdmf.cli import main
+
+sys.exit(main())

@@ -1,0 +1,88 @@
+"""Atomic file writing: a reader never sees a half-written file, and a failure never damages
+the previous version (write to a temporary file in the same folder, fsync, then rename)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.
+
+    On an exception the temporary file is removed and ``path`` is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _round_floats(obj: Any, ndigits: int | None) -> Any:
+    if ndigits is None:
+        return obj
+    if isinstance(obj, float):
+        return round(obj, ndigits) if math.isfinite(obj) else obj
+    if isinstance(obj, dict):
+        return {key: _round_floats(value, ndigits) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_round_floats(value, ndigits) for value in obj]
+    return obj
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any, *, ndigits: int | None = None,
+                      indent: int | None = 2) -> Path:
+    """Write ``obj`` as JSON atomically; floats rounded to ``ndigits`` when given (stable diffs)."""
+    text = json.dumps(_round_floats(obj, ndigits), indent=indent, sort_keys=False)
+    return atomic_write_text(path, text + "\n")
+
+
+def atomic_write_jsonl(path: str | os.PathLike, rows: list[dict]) -> Path:
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    return atomic_write_text(path, text)
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """Read a jsonl file; a malformed line is a ``ValueError`` naming the file and line number."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}, line {line_no}: malformed JSON ({err.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}, line {line_no}: expected a JSON object, "
+                                 f"got {type(row).__name__}")
+            rows.append(row)
+    return rows
