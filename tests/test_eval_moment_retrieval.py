@@ -41,7 +41,7 @@ def test_a_gt_window_is_matched_once():
 
 
 def test_equal_iou_gt_windows_are_visited_last_first():
-    # [0, 20] has IoU 0.5 with both GT windows; it takes the LAST one, so [10, 20] finds its GT taken
+    # [0, 20] has IoU 0.5 with both GT windows and takes the LAST one: [10, 20] finds it taken
     preds, gt = [[0, 20, 0.9], [10, 20, 0.8]], [[0, 10], [10, 20]]
     assert ap_at(preds, gt, 0.5) == 0.5
     assert ap_at(preds, gt, 0.55) == 0.25      # first is a FP, second a TP at precision 1/2

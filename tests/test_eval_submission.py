@@ -117,3 +117,20 @@ def test_existing_output_is_untouched_on_error(tmp_path):
 def test_saliency_tolerance_option(tmp_path):
     rows = _with(0, pred_saliency_scores=[0.1] * 9)
     assert run(tmp_path, rows, extra=["--saliency-tolerance", "4"])[0] == 0
+
+
+def test_python_api_accepts_tuples_and_arrays():
+    import numpy as np
+
+    from rdmf.eval import evaluate_qvhighlights
+    rows = [{"qid": np.int64(r["qid"]),
+             "pred_relevant_windows": np.array(r["pred_relevant_windows"], dtype=np.float32),
+             "pred_saliency_scores": tuple(r["pred_saliency_scores"])} for r in PRED]
+    as_arrays = evaluate_qvhighlights(rows, GT)
+    assert as_arrays["brief"] == evaluate_qvhighlights(PRED, GT)["brief"]
+
+
+def test_python_api_errors_name_the_row():
+    from rdmf.eval import evaluate_qvhighlights
+    with pytest.raises(ValueError, match=r"submission, row 2 \(qid 2\).*ends before"):
+        evaluate_qvhighlights(_with(1, pred_relevant_windows=[[8, 4, 0.5]]), GT)

@@ -32,7 +32,8 @@ def highlight_average_precision(labels: np.ndarray, scores: np.ndarray) -> float
     labels = np.asarray(labels, dtype=float)
     scores = np.asarray(scores, dtype=float)
     if labels.shape != scores.shape or labels.ndim != 1:
-        raise ValueError(f"labels {labels.shape} and scores {scores.shape} must be equal 1-D shapes")
+        raise ValueError(f"labels {labels.shape} and scores {scores.shape} must be equal "
+                         f"1-D shapes")
     if labels.size == 0:
         raise ValueError("highlight AP of an empty ranking is undefined")
     if np.all(labels == labels[0]):
@@ -79,7 +80,7 @@ def pad_or_truncate(scores: Sequence[float], length: int) -> np.ndarray:
 
 def qvhighlights_clip_labels(duration: float, relevant_clip_ids: Sequence[int],
                              saliency_scores: Sequence[Sequence[float]]) -> np.ndarray:
-    """(int(duration / 2), 3) annotator scores in 0..4 for every clip (0 outside the relevant clips)."""
+    """(int(duration / 2), 3) annotator scores in 0..4 for every clip (0 outside relevant clips)."""
     num_clips = int(duration / CLIP_LEN_S)
     full = np.zeros((num_clips, 3))
     ids = np.asarray(relevant_clip_ids, dtype=int)

@@ -1,4 +1,4 @@
-"""QVHighlights moment-retrieval metrics, defined as the official Moment-DETR evaluator defines them.
+"""QVHighlights moment-retrieval metrics, as the official Moment-DETR evaluator defines them.
 
 Definitions (``docs/evaluation.md`` has the full text):
 
