@@ -127,7 +127,8 @@ def _check_saliency(rows: Rows, i: int, num_clips: int, tolerance: int) -> None:
         raise ValueError(f"{rows.where(i)}: '{HD_FIELD}' contains NaN")
     if abs(len(scores) - num_clips) > tolerance:
         raise ValueError(f"{rows.where(i)}: '{HD_FIELD}' has {len(scores)} scores but the "
-                         f"video has {num_clips} clips (tolerance {tolerance})")
+                         f"video has {num_clips} clips (accepted: {num_clips} +/- {tolerance}; "
+                         f"see --saliency-tolerance)")
 
 
 def _check_gt_row(gt: Rows, i: int, need_mr: bool, need_hd: bool) -> None:
