@@ -58,22 +58,26 @@ def steady_states(F, k, *, tol: float = 0.0):
         return [(sp.Integer(1), sp.Integer(0)),
                 ((1 - d) / 2, F * (1 + d) / (2 * (F + k))),
                 ((1 + d) / 2, F * (1 - d) / (2 * (F + k)))]
-    symbolic = is_symbolic(F, k)
+    if is_symbolic(F, k):  # exact SymPy numbers: decide existence exactly
+        F, k = sp.sympify(F), sp.sympify(k)
+        disc = sp.simplify(F - 4 * (F + k) ** 2)  # F · d², same sign as d²
+        if tol and abs(float(disc)) <= tol * float(F):
+            disc = sp.Integer(0)
+        states = [(sp.Integer(1), sp.Integer(0))]
+        negative = disc.is_negative
+        if negative is None:  # SymPy could not decide: the sign of a 50-digit evaluation
+            negative = bool(sp.N(disc, 50) < 0)
+        if negative:
+            return states
+        d = sp.sqrt(disc / F)
+        states.append((sp.simplify((1 - d) / 2), sp.simplify(F * (1 + d) / (2 * (F + k)))))
+        if not disc.is_zero:
+            states.append((sp.simplify((1 + d) / 2), sp.simplify(F * (1 - d) / (2 * (F + k)))))
+        return states
     Fq, kq = exact(F), exact(k)
     disc = Fq - 4 * (Fq + kq) ** 2  # F · d², same sign as d²
     if tol and abs(disc) <= tol * Fq:
         disc = Fraction(0)
-    if symbolic:
-        Fs, ks = sp.Rational(Fq.numerator, Fq.denominator), sp.Rational(kq.numerator, kq.denominator)
-        states = [(sp.Integer(1), sp.Integer(0))]
-        if disc < 0:
-            return states
-        d = sp.sqrt(sp.Rational(disc.numerator, disc.denominator) / Fs)
-        upper = (sp.simplify((1 - d) / 2), sp.simplify(Fs * (1 + d) / (2 * (Fs + ks))))
-        states.append(upper)
-        if disc > 0:
-            states.append((sp.simplify((1 + d) / 2), sp.simplify(Fs * (1 - d) / (2 * (Fs + ks)))))
-        return states
     states = [(1.0, 0.0)]
     if disc < 0:
         return states

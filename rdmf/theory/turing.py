@@ -233,8 +233,9 @@ def turing_hopf_point(sigma=2) -> TuringHopfPoint:
         s = sigma
     else:
         s = check_scalar(sigma, "sigma", positive=True)
-        q = exact(s)
-        s = sp.Rational(q.numerator, q.denominator)
+        if not isinstance(s, sp.Basic):
+            q = exact(s)
+            s = sp.Rational(q.numerator, q.denominator)
         if not (1 < s < 3 + 2 * sp.sqrt(2)):
             raise ValueError(f"sigma (= Du/Dv) must lie in (1, 3 + 2*sqrt(2)) ≈ (1, 5.828) for a "
                              f"Turing-Hopf point on the upper state, got {sigma!r}")
