@@ -136,16 +136,18 @@ def upper_state_arrays(F, k):
     return exists, u, v, trace, det, sigma_c
 
 
-def classify_fk(F, k, sigma: float = 2.0) -> np.ndarray:
+def classify_fk(F, k, sigma: float | None = 2.0) -> np.ndarray:
     """Region code (see :data:`REGIONS`) of the upper state for Du/Dv = σ, vectorised over F, k.
 
+    ``sigma=None`` classifies the reaction alone (no diffusion): codes 0, 1, 3 only.
     A 300×300 grid takes milliseconds. Returns an int8 array of the broadcast shape.
     """
-    sigma = check_scalar(sigma, "sigma", positive=True, allow_symbol=False)
+    if sigma is not None:
+        sigma = check_scalar(sigma, "sigma", positive=True, allow_symbol=False)
     exists, _, _, trace, det, sigma_c = upper_state_arrays(F, k)
     with np.errstate(invalid="ignore"):
         hopf = exists & (trace > 0)
-        turing = exists & (det > 0) & (sigma > sigma_c)
+        turing = exists & (det > 0) & (sigma > sigma_c) if sigma is not None else np.zeros_like(exists)
     codes = np.full(exists.shape, NO_STATE, dtype=np.int8)
     codes[exists] = STABLE
     codes[turing & ~hopf] = TURING
@@ -154,9 +156,9 @@ def classify_fk(F, k, sigma: float = 2.0) -> np.ndarray:
     return codes
 
 
-def fk_grid(sigma: float = 2.0, *, F_range=(0.0, 0.12), k_range=(0.0, 0.075), n: int = 300):
+def fk_grid(sigma: float | None = 2.0, *, F_range=(0.0, 0.12), k_range=(0.0, 0.075), n: int = 300):
     """Region map on an n×n grid of cell centres: returns ``(F, k, codes)``, each (n, n),
-    F varying along axis 0 and k along axis 1."""
+    F varying along axis 0 and k along axis 1. ``sigma=None``: reaction only (no Turing)."""
     if n < 2:
         raise ValueError(f"n must be >= 2, got {n}")
     (F0, F1), (k0, k1) = F_range, k_range
