@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ._checks import check_scalar, exact, has_free_symbols, is_symbolic
+from ._checks import check_array, check_scalar, exact, has_free_symbols, is_symbolic
 
 # The literature's symbols, positive so that SymPy simplifies square roots correctly.
 F_, k_ = sp.symbols("F k", positive=True)
@@ -103,7 +103,8 @@ def jacobian(u, v, F, k):
     """
     if is_symbolic(u, v, F, k):
         return sp.Matrix([[-v**2 - F, -2 * u * v], [v**2, 2 * u * v - (F + k)]])
-    u, v, F, k = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (u, v, F, k)))
+    u, v, F, k = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(v, dtype=float),
+                                     check_array(F, "F", positive=True), check_array(k, "k"))
     J = np.empty(u.shape + (2, 2))
     J[..., 0, 0] = -v**2 - F
     J[..., 0, 1] = -2 * u * v
