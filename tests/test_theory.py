@@ -136,7 +136,7 @@ def test_pure_turing_sliver_width_for_sigma_two():
     assert 2e-4 < width.max() < 6e-4
 
 
-# ---------------------------------------------------------------- numbers vs an independent eigensolver
+# ---------------------------------------------------------------- vs an independent eigensolver
 
 
 def _numeric_growth(u, v, F, k, Du, Dv, q2):
@@ -228,7 +228,8 @@ def test_curves_agree_with_turing_analysis():
     F, k = turing_curve(2.0, n=50)
     inside = (F > 1e-4) & (k > 1e-4) & (k < saddle_node_k(F) - 1e-9)
     for Fi, ki in zip(F[inside], k[inside]):
-        assert turing_analysis(Fi, ki, 2.0, 1.0, tol=1e-12).sigma_critical == pytest.approx(2.0, rel=1e-8)
+        a = turing_analysis(Fi, ki, 2.0, 1.0, tol=1e-12)
+        assert a.sigma_critical == pytest.approx(2.0, rel=1e-8)
     Fh, kh = hopf_curve(n=30)
     for Fi, ki in zip(Fh[:-1], kh[:-1]):
         assert turing_analysis(Fi, ki, 1.0, 1.0).trace == pytest.approx(0.0, abs=1e-12)

@@ -1,4 +1,4 @@
-"""rdmf.theory extras: the map drawing helper, the per-profile settings, the finite-seed experiment."""
+"""rdmf.theory extras: the map drawing helper, profile settings, the finite-seed experiment."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def test_draw_fk_map_draws_regions_curves_and_points():
     fig, ax = plt.subplots()
     try:
         artists = draw_fk_map(ax, 2.0, n=60)
-        assert {"image", "saddle_node", "hopf", "turing", "bt", "turing_hopf", "legend"} <= set(artists)
+        expected = {"image", "saddle_node", "hopf", "turing", "bt", "turing_hopf", "legend"}
+        assert expected <= set(artists)
         image = artists["image"].get_array()
         assert image.shape == (60, 60)
         assert ax.get_xlim() == (0.0, 0.075) and ax.get_ylim() == (0.0, 0.12)

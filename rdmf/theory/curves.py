@@ -7,8 +7,10 @@ Every non-trivial state is fixed by its own (u, v): from u v = F + k and F (1 �
 and the upper state is the one with u < 1/2. In these coordinates the curves are explicit:
 
 - saddle-node (u = 1/2):                   F = v²,            k = v/2 − v²  (k = sqrt(F)/2 − F)
-- Hopf (tr J = 0, i.e. v = u (1 − u)):     F = u³ (1 − u),    k = u² (1 − u)²  ((F + k)² = F sqrt(k))
-- Turing boundary for Du/Dv = σ:           v = σ u / c(u)²,   c(u) = sqrt((1 − 2u)/(1 − u)) + sqrt(2)
+- Hopf (tr J = 0, i.e. v = u (1 − u)):     F = u³ (1 − u),    k = u² (1 − u)²
+  (implicitly (F + k)² = F sqrt(k))
+- Turing boundary for Du/Dv = σ:           v = σ u / c(u)²,
+  c(u) = sqrt((1 − 2u)/(1 − u)) + sqrt(2)
 
 (the last from σ_c = (v/u) c(u)², the critical ratio of :func:`turing_analysis` written in u, v).
 """
@@ -40,7 +42,7 @@ def params_from_state(u, v):
 
 
 def hopf_F(k):
-    """The Hopf curve written as F(k): F = (sqrt(k) − 2k − sqrt(k (1 − 4 sqrt(k)))) / 2, 0 < k ≤ 1/16.
+    """The Hopf curve as F(k) = (sqrt(k) − 2k − sqrt(k (1 − 4 sqrt(k)))) / 2, 0 < k ≤ 1/16.
 
     SymPy expression for a symbolic k, float/array otherwise."""
     if isinstance(k, sp.Basic):
@@ -147,7 +149,10 @@ def classify_fk(F, k, sigma: float | None = 2.0) -> np.ndarray:
     exists, _, _, trace, det, sigma_c = upper_state_arrays(F, k)
     with np.errstate(invalid="ignore"):
         hopf = exists & (trace > 0)
-        turing = exists & (det > 0) & (sigma > sigma_c) if sigma is not None else np.zeros_like(exists)
+        if sigma is None:
+            turing = np.zeros_like(exists)
+        else:
+            turing = exists & (det > 0) & (sigma > sigma_c)
     codes = np.full(exists.shape, NO_STATE, dtype=np.int8)
     codes[exists] = STABLE
     codes[turing & ~hopf] = TURING
@@ -163,7 +168,8 @@ def fk_grid(sigma: float | None = 2.0, *, F_range=(0.0, 0.12), k_range=(0.0, 0.0
         raise ValueError(f"n must be >= 2, got {n}")
     (F0, F1), (k0, k1) = F_range, k_range
     if not (0 <= F0 < F1 and 0 <= k0 < k1):
-        raise ValueError(f"F_range and k_range must be increasing and >= 0, got {F_range}, {k_range}")
+        raise ValueError("F_range and k_range must be increasing and >= 0, "
+                         f"got {F_range}, {k_range}")
     Fc = F0 + (np.arange(n) + 0.5) * (F1 - F0) / n
     kc = k0 + (np.arange(n) + 0.5) * (k1 - k0) / n
     F, k = np.meshgrid(Fc, kc, indexing="ij")

@@ -31,7 +31,7 @@ sigma_ = sp.symbols("sigma", positive=True)
 
 
 def reaction(u, v, F, k):
-    """The reaction terms (f, g) = (−u v² + F (1 − u), u v² − (F + k) v); works on SymPy and NumPy."""
+    """The reaction terms (f, g) = (−u v² + F (1 − u), u v² − (F + k) v); SymPy or NumPy."""
     return -u * v**2 + F * (1 - u), u * v**2 - (F + k) * v
 
 
