@@ -139,8 +139,9 @@ So $(1, 0)$ is **always** stable. On a non-trivial state $uv = F + k$ simplifies
 
 $$ \operatorname{tr} J = k - v^2, \qquad \det J = (F+k)(v^2 - F) . $$
 
-With $v^2 = F(1-u)/u$ this is $\det J = (F+k) F d / u$: positive on the upper state, negative on
-the saddle (a saddle point, always unstable). The upper state is stable iff $\operatorname{tr}J<0$,
+With $v^2 = F(1-u)/u$ this is $\det J = (F+k) F (1-2u)/u = \pm (F+k) F d/u$: positive on the
+upper state ($u < 1/2$), negative on the saddle (a saddle point, always unstable), zero on the
+saddle-node curve. The upper state is stable iff $\operatorname{tr}J<0$,
 i.e. $v^2 > k$.
 """),
     code(r"""
