@@ -291,3 +291,14 @@ def test_curve_ranges_are_checked():
         turing_hopf_point(6)
     with pytest.raises(ValueError, match="F must"):
         saddle_node_k(0.0)
+
+
+def test_small_feed_rates_keep_full_relative_precision():
+    for F, k in [(1e-6, 0.0), (1e-8, 1e-5), (2e-5, 1e-3)]:
+        states = steady_states(F, k)
+        assert len(states) == 3
+        for u, v in states[1:]:
+            assert u * v == pytest.approx(F + k, rel=1e-12)
+            assert u * (1 - u) == pytest.approx((F + k) ** 2 / F, rel=1e-12)
+        a = turing_analysis(F, k, 2.0, 1.0)
+        assert (a.u, a.v) == states[1]

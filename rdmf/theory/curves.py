@@ -129,7 +129,7 @@ def upper_state_arrays(F, k):
     exists = disc >= 0
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(np.where(exists, disc, np.nan))
-        u = (1 - d) / 2
+        u = 2 * s**2 / (F * (1 + d))  # = (1 − d)/2 without cancellation for small F
         v = s / u
         v2 = F * (1 - u) / u
         trace = k - v2

@@ -74,18 +74,28 @@ def steady_states(F, k, *, tol: float = 0.0):
         if not disc.is_zero:
             states.append((sp.simplify((1 + d) / 2), sp.simplify(F * (1 - d) / (2 * (F + k)))))
         return states
-    Fq, kq = exact(F), exact(k)
+    found = _float_states(exact(F), exact(k), tol)
+    return [(1.0, 0.0)] + [(u, v) for u, v, _ in found]
+
+
+def _float_states(Fq: Fraction, kq: Fraction, tol: float = 0.0):
+    """Non-trivial states as floats ``[(u, v, d), ...]`` (upper first) from exact F, k.
+
+    Existence is decided exactly; the floats avoid cancellation: the small root u₋ is computed
+    as 2 c / (1 + d) with c = (F + k)²/F = u₋ u₊, the small v₋ as (F + k)/u₊.
+    """
     disc = Fq - 4 * (Fq + kq) ** 2  # F · d², same sign as d²
     if tol and abs(disc) <= tol * Fq:
         disc = Fraction(0)
-    states = [(1.0, 0.0)]
     if disc < 0:
-        return states
+        return []
     d = float(np.sqrt(float(disc / Fq)))
+    c2 = float(2 * (Fq + kq) ** 2 / Fq)  # exact before rounding: u = 1/2 at (0.04, 0.06)
     ratio = float(Fq / (2 * (Fq + kq)))  # exact before rounding: v = 1/5 at (0.04, 0.06)
-    states.append(((1 - d) / 2, ratio * (1 + d)))
+    states = [(c2 / (1 + d), ratio * (1 + d), d)]
     if disc > 0:
-        states.append(((1 + d) / 2, ratio * (1 - d)))
+        u_plus = (1 + d) / 2
+        states.append((u_plus, float(Fq + kq) / u_plus, d))
     return states
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ._checks import check_scalar, exact, is_symbolic
-from .steady_states import F_, k_, jacobian, steady_states
+from .steady_states import F_, _float_states, jacobian, k_, steady_states
 
 
 class NoSteadyStateError(ValueError):
@@ -71,10 +71,10 @@ class TuringAnalysis:
         return math.inf if self.q2_max == 0 else 2 * math.pi / math.sqrt(self.q2_max)
 
 
-def _state_quantities(F: float, k: float, u: float, v: float):
-    """J entries, trace and det on a non-trivial state, in forms that are exact at d = 0."""
+def _state_quantities(F: float, k: float, u: float, v: float, d: float):
+    """J entries, trace and det on the upper state (d = sqrt(1 − 4 (F+k)²/F) = 1 − 2u), in forms
+    that are exact at d = 0."""
     s = F + k
-    d = 1.0 - 2.0 * u                     # = sqrt(1 − 4 (F+k)²/F) on the upper state
     v2 = v * v
     J11, J12, J21, J22 = -v2 - F, -2.0 * s, v2, s  # u v = F + k on the state
     trace = k - v2
@@ -137,14 +137,14 @@ def turing_analysis(F, k, Du, Dv, *, tol: float = 0.0) -> TuringAnalysis:
     k = check_scalar(k, "k", allow_symbol=False)
     Du = float(check_scalar(Du, "Du", positive=True, allow_symbol=False))
     Dv = float(check_scalar(Dv, "Dv", positive=True, allow_symbol=False))
-    states = steady_states(F, k, tol=tol)
-    if len(states) < 2:
+    found = _float_states(exact(F), exact(k), tol)
+    if not found:
         raise NoSteadyStateError(
             f"no non-trivial steady state at F={float(F)!r}, k={float(k)!r}: it needs "
             f"k <= sqrt(F)/2 - F = {math.sqrt(float(F)) / 2 - float(F):.6g} (only (1, 0) exists)")
     F, k = float(F), float(k)
-    u, v = (float(x) for x in states[1])
-    J11, J12, J21, J22, trace, det = _state_quantities(F, k, u, v)
+    u, v, d = found[0]
+    J11, J12, J21, J22, trace, det = _state_quantities(F, k, u, v, d)
     h = Dv * J11 + Du * J22
     hopf_stable = trace < 0 and det > 0
     P = Du * Dv
