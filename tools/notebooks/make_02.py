@@ -63,6 +63,9 @@ from rdmf.theory.profiles import theory_settings
 from rdmf.theory import jacobian
 from rdmf.theory.steady_states import F_, Du_, Dv_, k_, lam_, q2_, u_, v_
 
+import torch
+
+torch.set_num_threads(1)  # the finite-seed demo (section 6) is tiny; leave the other core alone
 apply_style()
 settings = theory_settings(profile)
 SIGMA = 2.0  # Du/Dv of Pearson (1993): Du = 2e-5, Dv = 1e-5
