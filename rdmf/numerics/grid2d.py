@@ -32,7 +32,9 @@ DIFFUSION_BOUND_2D = 0.25
 
 
 def as_param_2d(x, name: str, like: torch.Tensor) -> torch.Tensor:
-    """Scalar, (C,) or (B, C) parameter -> (B|1, C|1, 1, 1) on ``like`` (B, C, H, W)."""
+    """Scalar, (C,), (B, C) or (B|1, C|1, 1, 1) parameter -> (B|1, C|1, 1, 1) on ``like``."""
+    if isinstance(x, torch.Tensor) and x.dim() == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
     return as_param(x, name, like[..., 0]).unsqueeze(-1)
 
 
