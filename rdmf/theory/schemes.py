@@ -3,8 +3,11 @@
 - :func:`explicit_diffusion_bound`: forward Euler on the lattice heat equation is bounded and
   positive iff ``r = D dt / h² ≤ 1/(2 d)`` (1/2 in 1-D, 1/4 in 2-D).
 - :func:`explicit_counterexample`: with the reaction, no fixed dt keeps forward Euler bounded:
-  one site, ``F = k = 1/100``, ``u0 = v0 = 1``, ``dt = 1/(v0² + F)`` gives ``u < 0`` after two
-  steps (exact rationals); for any dt take ``v0 = sqrt(1/dt − F)``.
+  one site, ``F = k = 1/100``, ``u0 = v0 = 1``, ``dt = 1/(v0² + F)`` (the first step satisfies
+  the positivity condition ``dt (v² + F) ≤ 1`` with equality) gives ``u < 0`` after two steps
+  (exact rationals), because autocatalysis raised v in between. For any fixed dt,
+  :func:`explicit_exit_state` gives a state inside the semi-implicit invariant region that
+  forward Euler maps to ``u < 0`` in one step.
 - :func:`semi_implicit_invariant_region`: the linearly implicit step (u first) keeps
   ``u ∈ [0, 1]``, ``v ≥ 0`` and ``v ≤ max(max v0, (1 + dt F)/(dt (F + k)))`` for any dt when
   ``r ≤ 1/2``: each claim reduces to a SymPy identity whose right-hand side is a sum of
@@ -81,6 +84,20 @@ def explicit_counterexample(F_=sp.Rational(1, 100), k_=sp.Rational(1, 100), u0=1
     for _ in range(steps):
         traj.append(explicit_step_reaction(*traj[-1], F_, k_, dt_))
     return Counterexample(F_, k_, dt_, traj)
+
+
+def explicit_exit_state(dt_, F_=sp.Rational(1, 100), k_=sp.Rational(1, 100)):
+    """For a step dt, the state (u, v) = (1, 2/sqrt(dt)) and its forward-Euler image.
+
+    ``u1 = 1 − dt v² = −3 < 0`` whatever dt is, while ``v = 2/sqrt(dt)`` lies below the
+    semi-implicit bound ``(1 + dt F)/(dt (F + k))`` whenever ``dt < (1/(2 (F + k)))²``
+    (= 625 for F = k = 1/100): a state the true dynamics and the semi-implicit scheme keep in
+    the region, which forward Euler throws out of it. Returns ((u0, v0), (u1, v1)) exactly.
+    """
+    dt_ = sp.nsimplify(dt_)
+    v0 = 2 / sp.sqrt(dt_)
+    return (sp.Integer(1), v0), explicit_step_reaction(sp.Integer(1), v0, sp.nsimplify(F_),
+                                                      sp.nsimplify(k_), dt_)
 
 
 def semi_implicit_step_symbolic(r_u=None, r_v=None):
