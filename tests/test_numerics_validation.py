@@ -22,6 +22,7 @@ from rdmf.numerics.validation import (
 GROWTH_CASES = [
     (0.06, 0.062, 0.5, 0.05, 40, 9, 0.5, "upper"),
     (0.06, 0.062, 0.5, 0.05, 40, 3, 0.8, "upper"),
+    (0.06, 0.062, 0.5, 0.05, 40, 30, 0.5, "upper"),  # a decaying mode of an unstable state
     (0.03, 0.055, 1.0, 0.1, 20, 3, 0.5, "upper"),
     (0.04, 0.06, 0.2, 0.1, 16, 2, 1.0, "upper"),
     (0.06, 0.062, 0.1, 0.1, 16, 2, 1.0, "upper"),
@@ -35,8 +36,7 @@ GROWTH_CASES = [
 @pytest.mark.parametrize("case", GROWTH_CASES)
 def test_measured_growth_rate_equals_discrete_prediction(case, scheme):
     F, k, Du, Dv, L, m, dt, state = case
-    eps = 1e-6 if state == "trivial" else 1e-9
-    g = measure_growth_rate(F, k, Du, Dv, L, m, dt, scheme, state=state, eps=eps, steps=1500)
+    g = measure_growth_rate(F, k, Du, Dv, L, m, dt, scheme, state=state, steps=1500)
     assert g.rel_error < 0.01, g
     # and the discrete-time factor, not the continuous rate, is what is measured: for these
     # steps the two differ by more than the 1 % tolerance in most cases
