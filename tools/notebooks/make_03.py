@@ -83,15 +83,15 @@ case = TURING_WIDE
 L, dt = 40, 0.5
 cont = discrete_dispersion(**case, N=L)
 pred = {s: discrete_dispersion(**case, N=L, scheme=s, dt=dt) for s in ("explicit", "semi_implicit", "dct")}
-modes = list(range(3, 40, 3))
+modes = list(range(3, 40, 4))
 measured = [measure_growth_rate(**case, L=L, m=m, dt=dt, scheme="semi_implicit",
                                 steps=S["growth_cases_steps"]) for m in modes]
-print(" m   measured   predicted  continuous  rel.err")
+print(" m   measured   predicted  continuous")
 for g in measured:
-    print(f"{g.m:2d}  {g.measured:9.5f}  {g.predicted:9.5f}  {g.continuous:9.5f}  {g.rel_error:.0e}")
+    print(f"{g.m:2d}  {g.measured:9.5f}  {g.predicted:9.5f}  {g.continuous:9.5f}")
 worst = max(g.rel_error for g in measured)
 assert worst < 0.01
-print(f"largest relative error: below {max(worst, 1e-12):.0e}")
+print("every relative error (measured vs predicted) below 1e-5:", worst < 1e-5)
 """),
     code(r"""
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -203,18 +203,22 @@ boundaries, so on unit cells its semi-discrete system is exactly our lattice sys
 with SciPy's adaptive solver through py-pde (relative tolerance $10^{-10}$). Three numbers per
 case: our own method-of-lines reference (SciPy DOP853 on our lattice Laplacian) against py-pde
 — this checks that the two *spatial* discretisations coincide — and our semi-implicit and DCT
-schemes with $\Delta t = 0.01$ — whose first-order time error is what remains.
+schemes with $\Delta t = 0.02$ and $0.01$ — whose first-order time error is what remains
+(it halves with the step).
 """),
     code(r"""
-d1 = ours_vs_pypde_1d(0.04, 0.06, 0.2, 0.1, S["pypde_L"], S["pypde_T"], dt=0.01)
-d2 = ours_vs_pypde_2d(0.04, 0.06, 0.2, 0.1, S["pypde_N2"], S["pypde_T"], dt=0.01)
-print(f"1-D, L = {S['pypde_L']}, T = {S['pypde_T']}: field range {d1['field_range']:.3f}")
-print(f"   max |ours − py-pde|: MOL reference {d1['mol_reference']:.0e}, "
-      f"semi_implicit {d1['semi_implicit']:.1e}, dct {d1['dct']:.1e}")
+d1 = ours_vs_pypde_1d(0.04, 0.06, 0.2, 0.1, S["pypde_L"], S["pypde_T"], dts=(0.02, 0.01))
+d2 = ours_vs_pypde_2d(0.04, 0.06, 0.2, 0.1, S["pypde_N2"], S["pypde_T"], dts=(0.02, 0.01))
+print(f"1-D, L = {S['pypde_L']}, T = {S['pypde_T']}: field range {d1['field_range']:.3f}; "
+      f"our MOL reference within 1e-8 of py-pde: {d1['mol_reference'] < 1e-8}")
 print(f"2-D, {S['pypde_N2']}² periodic, T = {S['pypde_T']}: field range {d2['field_range']:.3f}")
-print(f"   max |ours − py-pde|: semi_implicit {d2['semi_implicit']:.1e}, dct {d2['dct']:.1e}")
-assert d1["mol_reference"] < 1e-7
-assert max(d1["semi_implicit"], d1["dct"], d2["semi_implicit"], d2["dct"]) < 2e-3
+for name, d in (("1-D", d1), ("2-D", d2)):
+    for s in ("semi_implicit", "dct"):
+        e1, e2 = d[s]
+        print(f"{name} {s:13s} max |ours − py-pde|: Δt = 0.02: {e1:.2e}, Δt = 0.01: {e2:.2e} "
+              f"(ratio {e1 / e2:.2f})")
+        assert 1.8 < e1 / e2 < 2.2 and e2 < 5e-3  # first order, small
+assert d1["mol_reference"] < 1e-8
 results["pypde"] = {"1d": d1, "2d": d2}
 """),
     md(r"""
