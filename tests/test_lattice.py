@@ -131,6 +131,12 @@ def test_symbolic_amplification_matrix_equals_numeric(scheme):
         np.testing.assert_allclose(Gs, Gn, atol=1e-12)
 
 
+def test_semi_implicit_linearisation_factorises_at_steady_states():
+    A, B = S.semi_implicit_factors()
+    G = amplification_matrix("semi_implicit")
+    assert sp.simplify((A * G - B).subs(S.steady_state_substitution())) == sp.zeros(2, 2)
+
+
 def test_explicit_factor_tends_to_continuous_rate():
     F, k, Du, Dv = 0.06, 0.062, 0.5, 0.05
     cont = discrete_dispersion(F, k, Du, Dv, 40).rate

@@ -26,7 +26,7 @@ import sympy as sp
 
 # the literature's symbols
 F, k, Du, Dv, dt, mu = sp.symbols("F k D_u D_v dt mu", nonnegative=True)
-u, v, us, vs = sp.symbols("u v u^* v^*", nonnegative=True)
+u, v, us, vs = sp.symbols("u v u_s v_s", nonnegative=True)
 r, theta = sp.symbols("r theta", real=True)
 # neighbours of the site on a 1-D lattice (left, right)
 ul, ur, vl, vr = sp.symbols("u_l u_r v_l v_r", nonnegative=True)
@@ -182,10 +182,28 @@ def invariant_v_bound(v0_max: float, F_: float, k_: float, dt_: float) -> float:
     return max(v0_max, (1 + dt_ * F_) / (dt_ * (F_ + k_)))
 
 
+def semi_implicit_factors() -> tuple[sp.Matrix, sp.Matrix]:
+    """(A, B) with ``A G = B`` for the semi-implicit G at a steady state (u_s v_s² = F (1 − u_s))::
+
+        A = [[1 + dt (v_s² + F), 0], [−dt v_s², 1 + dt (F + k)]]
+        B = [[1 − dt D_u μ, −2 dt u_s v_s], [0, 1 − dt D_v μ + 2 dt u_s v_s]]
+    """
+    A = sp.Matrix([[1 + dt * (vs**2 + F), 0], [-dt * vs**2, 1 + dt * (F + k)]])
+    B = sp.Matrix([[1 - dt * Du * mu, -2 * dt * us * vs],
+                   [0, 1 - dt * Dv * mu + 2 * dt * us * vs]])
+    return A, B
+
+
+def steady_state_substitution() -> dict:
+    """``{F: u_s v_s² / (1 − u_s)}``: the steady-state relation F (1 − u_s) = u_s v_s²."""
+    return {F: us * vs**2 / (1 - us)}
+
+
 def amplification_matrix(scheme: str = "semi_implicit") -> sp.Matrix:
     """Linearisation of one step around (u*, v*) for one lattice mode (Laplacian eigenvalue −μ).
 
-    Returns G (2×2 SymPy matrix in F, k, D_u, D_v, dt, mu, u*, v*) with ``(δu', δv') = G (δu, δv)``;
+    Returns G (2×2 SymPy matrix in F, k, D_u, D_v, dt, mu, u_s, v_s) with
+    ``(δu', δv') = G (δu, δv)``;
     ``"continuous"`` returns ``J − μ D``. Valid at a steady state (u* v*² = F (1 − u*)).
     """
     x, y = sp.symbols("x y")  # δu, δv
