@@ -156,3 +156,19 @@ def test_mode_quantisation_on_short_lattices():
     assert min_unstable_length(0.06, 0.062, 0.3, 0.3) is None  # Du = Dv: no Turing band
     with pytest.raises(ValueError, match="dt is required"):
         discrete_dispersion(F, k, Du, Dv, 10, scheme="explicit")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(F=-0.01), "F must be a finite number ≥ 0"),
+    (dict(k=float("nan")), "k must be a finite number ≥ 0"),
+    (dict(Du=float("inf")), "Du must be a finite number ≥ 0"),
+    (dict(Dv=-1.0), "Dv must be a finite number ≥ 0"),
+    (dict(F=0.01, k=0.1), "no non-trivial steady state"),
+])
+def test_dispersion_bad_kinetics(kwargs, match):
+    args = dict(F=0.06, k=0.062, Du=0.5, Dv=0.2)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        discrete_dispersion(**args, N=10)
+    with pytest.raises(ValueError, match=match):
+        min_unstable_length(**args)
