@@ -75,7 +75,7 @@ $$\lambda_{\Delta t} = \ln \max|\operatorname{eig} G_m| \,/\, \Delta t .$$
 
 We take the wide-band Turing case $(F, k, D_u, D_v) = (0.06, 0.062, 0.5, 0.05)$ (its upper state
 is Hopf-stable, so only the Turing band grows), $L = 40$, $\Delta t = 0.5$, perturb each mode by
-$10^{-7}$ and fit the growth of its projection while it stays linear
+$10^{-6}$ and fit the growth of its projection while it stays linear
 (`rdmf.numerics.validation.measure_growth_rate`).
 """),
     code(r"""
@@ -91,7 +91,7 @@ for g in measured:
     print(f"{g.m:2d}  {g.measured:9.5f}  {g.predicted:9.5f}  {g.continuous:9.5f}")
 worst = max(g.rel_error for g in measured)
 assert worst < 0.01
-print("every relative error (measured vs predicted) below 1e-5:", worst < 1e-5)
+print("every relative error (measured vs predicted) below 1e-4:", worst < 1e-4)
 """),
     code(r"""
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -128,11 +128,12 @@ for F, k, Du, Dv, L_, m, dt_, state in CASES:
               f"measured {g.measured:+.5f}  predicted {g.predicted:+.5f}  "
               f"continuous {g.continuous:+.5f}  [{g.method}]")
 assert max(g.rel_error for g in table) < 0.01
+print("every relative error below 1e-4:", max(g.rel_error for g in table) < 1e-4)
 results["growth_rate_max_rel_error"] = max(g.rel_error for g in measured + table)
 """),
     md(r"""
 At these step sizes the three schemes differ from the continuous rate by several percent, and
-from each other: the measured rates match **their own** discrete prediction to ~1e-6 or better
+from each other: the measured rates match **their own** discrete prediction to ~1e-5 or better
 (the residual is the fit's nonlinearity and round-off), not the continuous one. Comparing a
 simulation with the continuous-time λ would mix the scheme's truncation error into the
 "validation".
