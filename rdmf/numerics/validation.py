@@ -445,12 +445,12 @@ def ours_vs_pypde_2d(F: float, k: float, Du: float, Dv: float, N: int, T: float,
 # --------------------------------------------------------------------------- 2-D gallery
 # (F, k) of each panel; descriptive names of what they form on these grids
 GALLERY = [
-    ("spots / mitosis", 0.0367, 0.0649),
+    ("self-replicating spots", 0.0367, 0.0649),
     ("worms", 0.046, 0.063),
     ("maze", 0.029, 0.057),
-    ("solitons", 0.030, 0.062),
+    ("spots", 0.030, 0.062),
     ("coral", 0.0545, 0.062),
-    ("waves / chaos", 0.014, 0.045),
+    ("travelling waves", 0.014, 0.045),
 ]
 GALLERY_DU, GALLERY_DV = 0.2, 0.1  # lattice units (Pearson's 2e-5, 1e-5 on a 2.5/256 grid ≈ 0.21)
 

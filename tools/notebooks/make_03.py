@@ -165,6 +165,7 @@ power = mode_power(torch.tensor(p.v - p.v.mean())).numpy()
 a2.bar(np.arange(L), power / power.max(), width=0.8, label="power of final v")
 disp = discrete_dispersion(**TURING_NARROW, N=L, scheme="semi_implicit", dt=1.0)
 a2b = a2.twinx(); a2b.plot(disp.m, disp.rate, "C1-", label="growth rate"); a2b.axhline(0, color="C1", lw=0.5)
+a2b.set_ylim(-0.03, 0.015)
 a2.axvline(p.predicted_mode, color="k", ls="--", lw=1)
 a2.set_xlim(0, 20); a2.set_xlabel("lattice mode m"); a2.set_ylabel("relative power")
 a2b.set_ylabel("ln|eig G|/Δt", color="C1"); a2.set_title("selected mode vs predicted (dashed)")
@@ -194,7 +195,7 @@ save_figure(fig, "03_pearson_gallery", profile)
 plt.show()
 for v, (name, F, k) in zip(gal["v"], gal["panels"]):
     assert np.isfinite(v).all() and v.min() >= 0
-    print(f"{name:16s} (F, k) = ({F}, {k}): fraction of grid with v > 0.1: {(v > 0.1).mean():.2f}")
+    print(f"{name:22s} (F, k) = ({F}, {k}): fraction of grid with v > 0.1: {(v > 0.1).mean():.2f}")
 """),
     md(r"""
 ## 4. Cross-check with an independent integrator (py-pde)
