@@ -49,7 +49,6 @@ import torch
 from rdmf.figures import apply_style, save_figure
 from rdmf.io import atomic_write_json
 from rdmf.paths import reports_dir
-from rdmf.numerics import integrate
 from rdmf.numerics.linear import upper_state
 from rdmf.numerics.validation import (TURING_NARROW, TURING_WIDE, measure_growth_rate,
                                       mode_power, ours_vs_pypde_1d, ours_vs_pypde_2d,
