@@ -304,7 +304,8 @@ DCT splitting has no diffusion bound: it is the scheme to use when large $D\,\De
 ## 7. Cost per step
 
 Wall-clock time per step on a ragged batch shaped like a QVHighlights batch (times vary between
-machines; the figure and `reports/<profile>/04_lattice_schemes.json` keep them). The stencil
+runs and machines: `reports/<profile>/04_lattice_schemes.json` keeps them; the figure is shown,
+not saved, so that re-running the notebook changes no saved figure). The stencil
 schemes cost $O(L)$ per channel, the DCT splitting two dense $L \times L$ products, $O(L^2)$.
 """),
     code(r"""
@@ -315,8 +316,7 @@ for s, sec in cost.items():
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.bar(list(cost), [1e3 * c for c in cost.values()], color=["C1", "C0", "C2"])
 ax.set_ylabel("ms per step"); ax.set_title(f"(B, C, L) = ({B}, {C}, {L}), float32, CPU")
-save_figure(fig, "04_cost", profile)
-plt.show()
+plt.show()  # not saved: timings change on every run, saved figures must not
 results["seconds_per_step"] = cost
 """),
     code(r"""
