@@ -4,6 +4,22 @@ Turing analysis, and the (F, k) region map. See docs/theory.md.
 The drawing helpers live in :mod:`rdmf.theory.plot` (imported on demand: it needs Matplotlib).
 """
 
+from .lattice import (  # noqa: F401  (numerics engineer: the discrete lattice)
+    continuous_band,
+    discrete_dispersion,
+    lattice_eigenvalues,
+    min_unstable_length,
+    mode_wavelength,
+    mode_wavenumbers_sq,
+)
+from .schemes import (  # noqa: F401  (numerics engineer: what the time steppers guarantee)
+    amplification_matrix,
+    explicit_counterexample,
+    explicit_diffusion_bound,
+    invariant_v_bound,
+    semi_implicit_invariant_region,
+)
+
 from .curves import (HOPF, HOPF_TURING, NO_STATE, REGIONS, STABLE, TURING, classify_fk, fk_grid,
                      hopf_curve, hopf_F, params_from_state, turing_curve, turing_sliver_width,
                      upper_state_arrays)
@@ -20,6 +36,7 @@ __all__ = [
     "hopf_curve", "hopf_F", "turing_curve", "turing_sliver_width", "params_from_state",
     "classify_fk", "fk_grid", "upper_state_arrays", "REGIONS",
     "NO_STATE", "STABLE", "TURING", "HOPF", "HOPF_TURING",
+    "lattice_eigenvalues", "discrete_dispersion", "continuous_band", "min_unstable_length",
+    "mode_wavelength", "mode_wavenumbers_sq", "amplification_matrix", "explicit_counterexample",
+    "explicit_diffusion_bound", "invariant_v_bound", "semi_implicit_invariant_region",
 ]
-# The lattice/scheme half of the theory (lattice.py, schemes.py) is added to these exports by
-# its owner.
