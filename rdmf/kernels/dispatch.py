@@ -12,8 +12,9 @@ The fused path is taken when all of these hold:
 
 Deliberate choices (another scheme, periodic boundaries, a trajectory, a CPU tensor) fall back
 silently; a CUDA state whose shape/dtype/mask the kernel cannot take falls back with a warning,
-once per reason. With ``check=True`` a non-finite value in ``u0`` or ``v0`` raises a ValueError on
-both paths (one host sync), so NaNs never reach the parameter gradients.
+once per reason. With ``check=True`` a non-finite value on a real site of ``u0`` or ``v0`` raises a
+ValueError on both paths (one host sync); padded sites may hold anything: the kernel never reads
+them into real sites or into the parameter gradients.
 
 Inputs are normalised, not rejected: non-contiguous states are made contiguous, integer states
 become the default float dtype, and u0/v0 of different dtypes are promoted to a common one.
@@ -89,11 +90,17 @@ def unsupported_reason(u0: torch.Tensor, v0: torch.Tensor, *, scheme: str, bound
     return None
 
 
-def _check_state(x: torch.Tensor, name: str) -> None:
-    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
-        bad = int((~torch.isfinite(x)).sum())
-        raise ValueError(f"{name} contains {bad} non-finite value(s) (NaN/inf): the Gray-Scott "
-                         "integration needs a finite initial state")
+def _check_state(x, name: str, mask=None) -> None:
+    """ValueError if a real site of the (B, C, L) state is NaN/inf (padding may hold anything)."""
+    if not (isinstance(x, torch.Tensor) and x.is_floating_point()):
+        return
+    bad = ~torch.isfinite(x.detach())
+    if (isinstance(mask, torch.Tensor) and x.dim() == 3 and mask.dim() == 2
+            and mask.shape == (x.shape[0], x.shape[2])):
+        bad = bad & mask.to(device=x.device, dtype=torch.bool).unsqueeze(1)
+    if bool(bad.any()):
+        raise ValueError(f"{name} has {int(bad.sum())} non-finite value(s) (NaN/inf) on real "
+                         "sites: the Gray-Scott integration needs a finite initial state")
 
 
 def _normalise_states(u0: torch.Tensor, v0: torch.Tensor):
@@ -120,6 +127,9 @@ def integrate_fused(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="ref
     or on CPU tensors under Triton's interpreter. Returns (u_K, v_K) (B, C, L) in the (promoted)
     state dtype; arithmetic is float32 (float64 for float64 states).
     """
+    if check:
+        _check_state(u0, "u0", mask)
+        _check_state(v0, "v0", mask)
     # the reference validates shapes, mask and kinetics exactly as it would integrate them
     reference.integrate(u0, v0, F, k, Du, Dv, dt, 0, mask, boundary=boundary, scheme=scheme,
                         dx=dx, check=check, on_violation=on_violation)
@@ -129,9 +139,6 @@ def integrate_fused(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="ref
                              return_trajectory=return_trajectory)
     if why is not None:
         raise ValueError(f"the fused kernel does not support this call: {why[0]}")
-    if check:
-        _check_state(u0, "u0")
-        _check_state(v0, "v0")
     u0, v0 = _normalise_states(u0, v0)
     B, C, L = u0.shape
     lengths = mask_lengths(mask, B, L, u0.device)
@@ -157,9 +164,9 @@ def integrate(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="reflectin
     """
     kwargs = dict(boundary=boundary, scheme=scheme, dx=dx, check=check,
                   on_violation=on_violation, return_trajectory=return_trajectory)
-    if check and isinstance(u0, torch.Tensor) and isinstance(v0, torch.Tensor):
-        _check_state(u0, "u0")
-        _check_state(v0, "v0")
+    if check:
+        _check_state(u0, "u0", mask)
+        _check_state(v0, "v0", mask)
     if not (isinstance(u0, torch.Tensor) and u0.is_cuda):
         return reference.integrate(u0, v0, F, k, Du, Dv, dt, steps, mask, **kwargs)
     if not triton_available():
