@@ -234,3 +234,31 @@ def test_launch_config_covers_long_rows():
     assert tgs.launch_config(8, 75)["BLOCK_L"] == 128
     with pytest.raises(ValueError, match="exceeds the fused kernel's limit"):
         tgs.launch_config(1, tgs.MAX_L + 1)
+
+
+def test_rd_layer_gradients_identical_through_fused_kernel(monkeypatch):
+    """The model's RD layer (when merged) gives the same outputs and gradients on either path."""
+    model = pytest.importorskip("rdmf.model")
+    if not hasattr(model, "RDFusion"):
+        pytest.skip("rdmf.model.RDFusion not available on this branch")
+    import rdmf.numerics as numerics
+    torch.manual_seed(0)
+    layer = model.RDFusion(16, model.RDSettings()).double()
+    B, L, N = 3, 12, 4
+    x, t = torch.randn(B, L, 16, dtype=torch.float64), torch.randn(B, N, 16, dtype=torch.float64)
+    vmask = torch.arange(L)[None] < torch.tensor([12, 7, 1])[:, None]
+    tmask = torch.ones(B, N, dtype=torch.bool)
+
+    def run():
+        layer.zero_grad()
+        out = layer(x, vmask, t, tmask)
+        (out * torch.linspace(0, 1, 16, dtype=torch.float64)).sum().backward()
+        return out.detach(), [p.grad.clone() for p in layer.parameters() if p.grad is not None]
+
+    out_ref, g_ref = run()
+    monkeypatch.setattr(numerics, "integrate", dispatch.integrate_fused)
+    out_fused, g_fused = run()
+    torch.testing.assert_close(out_fused, out_ref, atol=1e-12, rtol=1e-10)
+    assert len(g_fused) == len(g_ref) > 0
+    for a, b in zip(g_fused, g_ref):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-9)

@@ -5,6 +5,7 @@ same values (to floating-point rounding): the RD layer can call it unconditional
 
 The fused path is taken when all of these hold:
 
+- ``FUSED_ENABLED`` (environment ``RDMF_FUSED_RD=0`` turns it off);
 - the state is on a CUDA device and Triton imports (on the CPU: never, except through
   :func:`integrate_fused` under ``TRITON_INTERPRET=1``, which the tests use);
 - ``scheme="semi_implicit"``, ``boundary="reflecting"``, no ``return_trajectory``;
@@ -22,6 +23,7 @@ become the default float dtype, and u0/v0 of different dtypes are promoted to a 
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import torch
@@ -30,6 +32,9 @@ from rdmf.numerics import gray_scott as reference
 
 CHECKPOINT_EVERY = 4  # S: the backward replays at most S − 1 steps per adjoint step
 USE_GATHER: bool | None = None  # None: tl.gather when this Triton has it, else the scratch path
+#: master switch (benchmarks compare against the reference with it off); env RDMF_FUSED_RD=0
+FUSED_ENABLED = os.environ.get("RDMF_FUSED_RD", "1") != "0"
+FUSED_CALLS = 0  # how many calls took the fused path (the benchmarks report it)
 _WARNED: set[str] = set()
 _TRITON_ERROR: str | None = None
 
@@ -167,7 +172,7 @@ def integrate(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="reflectin
     if check:
         _check_state(u0, "u0", mask)
         _check_state(v0, "v0", mask)
-    if not (isinstance(u0, torch.Tensor) and u0.is_cuda):
+    if not (FUSED_ENABLED and isinstance(u0, torch.Tensor) and u0.is_cuda):
         return reference.integrate(u0, v0, F, k, Du, Dv, dt, steps, mask, **kwargs)
     if not triton_available():
         _warn_once(f"Triton unavailable: {_TRITON_ERROR}")
@@ -182,4 +187,6 @@ def integrate(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="reflectin
         if why[1]:
             _warn_once(why[0])
         return reference.integrate(u0, v0, F, k, Du, Dv, dt, steps, mask, **kwargs)
+    global FUSED_CALLS
+    FUSED_CALLS += 1
     return integrate_fused(u0, v0, F, k, Du, Dv, dt, steps, mask, **kwargs)
