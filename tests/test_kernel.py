@@ -262,3 +262,12 @@ def test_rd_layer_gradients_identical_through_fused_kernel(monkeypatch):
     assert len(g_fused) == len(g_ref) > 0
     for a, b in zip(g_fused, g_ref):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype,use_gather", [(torch.float64, None), (torch.bfloat16, None),
+                                              (torch.float32, False)])
+def test_verify_compare_passes_on_small_cases(dtype, use_gather):
+    from rdmf.kernels.verify import compare, gpu_cases
+    row = compare(3, 2, 10, 5, dtype, torch.device("cpu"), use_gather=use_gather)
+    assert row["passed"], row
+    assert {c[2] for c in gpu_cases()} >= {1, 2, 75, 1000, 4096}
