@@ -96,11 +96,12 @@ def test_checkpoint_interval_does_not_change_gradients(monkeypatch, every):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-9, msg=f"gradient of {name}")
 
 
-def test_scratch_neighbour_path_matches_gather_path(monkeypatch):
+def test_gather_neighbour_path_matches_reference(monkeypatch):
+    """The optional tl.gather exchange (the default is the scratch line)."""
     inputs, mask = make_case(2, 2, 20, lengths=[20, 13])
     w = weights_for((2, 2, 20))
     out_r, g_r = run(reference_integrate, inputs, 6, mask, w)
-    monkeypatch.setattr(dispatch, "USE_GATHER", False)
+    monkeypatch.setattr(dispatch, "USE_GATHER", True)
     out_s, g_s = run(dispatch.integrate_fused, inputs, 6, mask, w)
     for a, b in zip(out_s, out_r):
         torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
@@ -265,7 +266,7 @@ def test_rd_layer_gradients_identical_through_fused_kernel(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype,use_gather", [(torch.float64, None), (torch.bfloat16, None),
-                                              (torch.float32, False)])
+                                              (torch.float32, True)])
 def test_verify_compare_passes_on_small_cases(dtype, use_gather):
     from rdmf.kernels.verify import compare, gpu_cases
     row = compare(3, 2, 10, 5, dtype, torch.device("cpu"), use_gather=use_gather)

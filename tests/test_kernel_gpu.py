@@ -3,7 +3,7 @@
 Skips cleanly without CUDA, without Triton, or when this process runs Triton's interpreter (run it
 on its own: ``python -m pytest tests/test_kernel_gpu.py``; benchmarks/gpu_check.sh does).
 The grid (L = 1, 2, 75, 1000, 4096; ragged masks; float32, bfloat16, float64; both neighbour
-paths) and the tolerances live in :mod:`rdmf.kernels.verify`: float64 1e-9; float32 forward 5e-5
+exchanges) and the tolerances live in :mod:`rdmf.kernels.verify`: float64 1e-9; float32 forward 5e-5
 abs, gradients 2e-3 of the largest entry; bfloat16 forward 2e-2 abs, gradients 5e-2.
 """
 

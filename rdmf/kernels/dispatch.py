@@ -9,7 +9,7 @@ The fused path is taken when all of these hold:
 - the state is on a CUDA device and Triton imports (on the CPU: never, except through
   :func:`integrate_fused` under ``TRITON_INTERPRET=1``, which the tests use);
 - ``scheme="semi_implicit"``, ``boundary="reflecting"``, no ``return_trajectory``;
-- (B, C, L) with B·C ≥ 1, 1 ≤ L ≤ 8192, a floating dtype, and a mask whose real clips come first.
+- (B, C, L) with B·C ≥ 1, 1 ≤ L ≤ 4096, a floating dtype, and a mask whose real clips come first.
 
 Deliberate choices (another scheme, periodic boundaries, a trajectory, a CPU tensor) fall back
 silently; a CUDA state whose shape/dtype/mask the kernel cannot take falls back with a warning,
@@ -31,7 +31,7 @@ import torch
 from rdmf.numerics import gray_scott as reference
 
 CHECKPOINT_EVERY = 4  # S: the backward replays at most S − 1 steps per adjoint step
-USE_GATHER: bool | None = None  # None: tl.gather when this Triton has it, else the scratch path
+USE_GATHER: bool | None = None  # True: tl.gather exchange (slow to compile for long rows); else scratch
 #: master switch (benchmarks compare against the reference with it off); env RDMF_FUSED_RD=0
 FUSED_ENABLED = os.environ.get("RDMF_FUSED_RD", "1") != "0"
 FUSED_CALLS = 0  # how many calls took the fused path (the benchmarks report it)

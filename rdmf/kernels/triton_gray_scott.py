@@ -6,14 +6,16 @@ states once, keeps them in registers for all K steps and writes them once: the L
 neighbours never leave the chip. Rows are independent, so no program ever waits for another.
 
 Neighbour access. Registers cannot be indexed by shifted offsets, so each step needs an exchange
-between threads. Two interchangeable implementations (``USE_GATHER``):
+between the threads of a program. Two interchangeable implementations (``USE_GATHER``):
 
-- ``tl.gather`` (default, Triton ≥ 3.2): ``x[:, clamp(i ± 1)]`` as a register gather along the row;
-  the compiler lowers it through shared memory (warp shuffles when the row fits a warp).
-- scratch fallback: the row is stored to a per-row global scratch line, a CTA barrier makes it
-  visible, and the shifted copies are loaded back (stays in L1/L2 for the CTA's lifetime). Kept
-  for Triton builds without ``tl.gather``; both paths are tested in the interpreter and timed by
-  the GPU script.
+- scratch line (default): the program stores its u and v rows to a private scratch line in
+  global memory, a CTA barrier (``tl.debug_barrier``, bar.sync: global writes of the CTA become
+  visible to it) orders the store before the shifted loads, and a second barrier orders those
+  loads before the next overwrite. The line is re-used for all steps, so it stays in L1/L2; it
+  compiles to plain loads/stores (checked with ptxas for sm_90: no register spill in the forward).
+- ``tl.gather`` along the row (optional): fine for short rows, but Triton 3.9 lowers a 4096-long
+  gather to ~65 000 warp shuffles per program and ptxas needs minutes; kept for comparison at
+  L ≤ 128 only.
 
 Reflecting boundaries at each row's true length ``n``: for a real site i < n the neighbours are
 ``max(i−1, 0)`` and ``min(i+1, n−1)`` (the ghost is the site itself); padded sites i ≥ n are never
@@ -46,7 +48,7 @@ import torch
 import triton
 import triton.language as tl
 
-MAX_L = 8192
+MAX_L = 4096  # beyond, the backward spills registers heavily (ptxas, sm_90): fall back
 DEFAULT_CHECKPOINT_EVERY = 4
 HAS_GATHER = hasattr(tl, "gather")
 STATE_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64)
@@ -58,32 +60,32 @@ def interpreting() -> bool:
 
 
 @triton.jit
-def _shifted(x, li, ri, sp, cols2d, USE_GATHER: tl.constexpr):
-    """Left and right neighbours x[:, li], x[:, ri] of a (BLOCK_R, BLOCK_L) register tile."""
+def _laplacians(x, y, li, ri, real, sp, cols2d, BLOCK_L: tl.constexpr,
+                USE_GATHER: tl.constexpr):
+    """Undivided masked Laplacians x[i-1] + x[i+1] − 2 x[i] of two (BLOCK_R, BLOCK_L) register
+    tiles (zero off the real sites), neighbours at the indices li, ri."""
     if USE_GATHER:
         xl = tl.gather(x, li, 1)
         xr = tl.gather(x, ri, 1)
+        yl = tl.gather(y, li, 1)
+        yr = tl.gather(y, ri, 1)
     else:
-        tl.debug_barrier()  # earlier reads of the scratch line are done
+        tl.debug_barrier()  # every thread has finished reading the previous exchange
         tl.store(sp + cols2d, x)
-        tl.debug_barrier()  # the line is visible to every thread of the CTA
+        tl.store(sp + BLOCK_L + cols2d, y)
+        tl.debug_barrier()  # both rows are visible to every thread of the CTA
         xl = tl.load(sp + li)
         xr = tl.load(sp + ri)
-    return xl, xr
+        yl = tl.load(sp + BLOCK_L + li)
+        yr = tl.load(sp + BLOCK_L + ri)
+    return (tl.where(real, xl + xr - 2.0 * x, 0.0), tl.where(real, yl + yr - 2.0 * y, 0.0))
 
 
 @triton.jit
-def _lap(x, li, ri, real, sp, cols2d, USE_GATHER: tl.constexpr):
-    """Undivided masked Laplacian x[i-1] + x[i+1] − 2 x[i] (zero off the real sites)."""
-    xl, xr = _shifted(x, li, ri, sp, cols2d, USE_GATHER)
-    return tl.where(real, xl + xr - 2.0 * x, 0.0)
-
-
-@triton.jit
-def _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, USE_GATHER: tl.constexpr):
+def _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L: tl.constexpr,
+          USE_GATHER: tl.constexpr):
     """One semi-implicit step of a register tile; returns (u', v') on real sites, (u, v) elsewhere."""
-    lu = _lap(u, li, ri, real, sp, cols2d, USE_GATHER)
-    lv = _lap(v, li, ri, real, sp, cols2d, USE_GATHER)
+    lu, lv = _laplacians(u, v, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
     vv = v * v
     un = (u + ru * lu + dt * F) / (1.0 + dt * (vv + F))
     vn = (v + rv * lv + dt * un * vv) * binv
@@ -103,7 +105,7 @@ def _tile(pid, R, C, L, len_ptr, scratch_ptr, BLOCK_R: tl.constexpr, BLOCK_L: tl
     li = tl.where(real, tl.maximum(cols2d - 1, 0), cols2d)
     ri = tl.where(real, tl.minimum(cols2d + 1, n[:, None] - 1), cols2d)
     offs = rows[:, None].to(tl.int64) * L + cols2d
-    sp = scratch_ptr + rows[:, None].to(tl.int64) * BLOCK_L
+    sp = scratch_ptr + rows[:, None].to(tl.int64) * (2 * BLOCK_L)
     return rows, row_ok, cols2d, io, real, li, ri, offs, sp
 
 
@@ -124,8 +126,10 @@ def _params(rows, row_ok, F_ptr, k_ptr, Du_ptr, Dv_ptr, dt_ptr, inv_dx2):
 def _load_state(ptr, offs, io, IS_FP64: tl.constexpr):
     x = tl.load(ptr + offs, mask=io, other=0.0)
     if IS_FP64:
-        return x.to(tl.float64)
-    return x.to(tl.float32)
+        y = x.to(tl.float64)
+    else:
+        y = x.to(tl.float32)
+    return y
 
 
 @triton.jit(do_not_specialize=["R", "C", "RL", "K", "S"])
@@ -151,7 +155,7 @@ def gray_scott_forward_kernel(
                     c = s // S - 1
                     tl.store(cku_ptr + c.to(tl.int64) * RL + offs, u, mask=io)
                     tl.store(ckv_ptr + c.to(tl.int64) * RL + offs, v, mask=io)
-        u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, USE_GATHER)
+        u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
     tl.store(uo_ptr + offs, u.to(uo_ptr.dtype.element_ty), mask=io)
     tl.store(vo_ptr + offs, v.to(vo_ptr.dtype.element_ty), mask=io)
 
@@ -195,10 +199,9 @@ def gray_scott_backward_kernel(
                 u = _load_state(cku_ptr + (c - 1).to(tl.int64) * RL, offs, io, IS_FP64)
                 v = _load_state(ckv_ptr + (c - 1).to(tl.int64) * RL, offs, io, IS_FP64)
             for t in range(j):
-                u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, USE_GATHER)
+                u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
             # the step itself, keeping its intermediates
-            lu = _lap(u, li, ri, real, sp, cols2d, USE_GATHER)
-            lv = _lap(v, li, ri, real, sp, cols2d, USE_GATHER)
+            lu, lv = _laplacians(u, v, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
             vv = v * v
             ainv = 1.0 / (1.0 + dt * (vv + F))
             un = (u + ru * lu + dt * F) * ainv
@@ -206,8 +209,7 @@ def gray_scott_backward_kernel(
             # adjoint
             lv_ = tl.where(real, lam_v * binv, 0.0)
             lu_ = tl.where(real, (lam_u + dt * vv * lv_) * ainv, 0.0)
-            dlu = _lap(lu_, li, ri, real, sp, cols2d, USE_GATHER)
-            dlv = _lap(lv_, li, ri, real, sp, cols2d, USE_GATHER)
+            dlu, dlv = _laplacians(lu_, lv_, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
             new_u = lu_ + ru * dlu
             new_v = lv_ + rv * dlv + 2.0 * dt * un * v * (lv_ - lu_)
             gF += tl.sum(tl.where(real, dt * (lu_ * (1.0 - un) - lv_ * vn), 0.0), axis=1)
@@ -238,7 +240,10 @@ def _next_pow2(n: int) -> int:
 
 
 def launch_config(R: int, L: int) -> dict:
-    """Tile and warp count: whole rows per program, ~8 elements per thread on the GPU.
+    """Tile and warp count: whole rows per program, ~1024 elements per program (one row when
+    L > 512), 4 elements per thread (8 for 4096-long rows, at the 16-warp limit that keeps the
+    backward within 128 registers per thread: ptxas for sm_90 reports 125 registers and no spill
+    for the forward, 128 registers and ~0.4 kB spill for the backward).
 
     In the interpreter programs run one after another in NumPy, so tiles are made as large as
     possible there (fewer, bigger programs).
@@ -248,7 +253,9 @@ def launch_config(R: int, L: int) -> dict:
     block_l = max(16, _next_pow2(L))
     target = 4096 if interpreting() else 1024
     block_r = max(1, min(_next_pow2(R), target // block_l))
-    num_warps = min(16, max(1, block_r * block_l // 256))
+    elements = block_r * block_l
+    per_thread = 4 if elements <= 2048 else 8
+    num_warps = min(16, max(1, elements // (32 * per_thread)))
     return {"BLOCK_R": block_r, "BLOCK_L": block_l, "num_warps": num_warps,
             "grid": (triton.cdiv(R, block_r),)}
 
@@ -262,7 +269,7 @@ def _scratch(cfg: dict, like: torch.Tensor, use_gather: bool) -> torch.Tensor:
     if use_gather:
         return torch.empty(1, dtype=like.dtype, device=like.device)
     rows = cfg["grid"][0] * cfg["BLOCK_R"]
-    return torch.empty(rows * cfg["BLOCK_L"], dtype=like.dtype, device=like.device)
+    return torch.empty(rows * 2 * cfg["BLOCK_L"], dtype=like.dtype, device=like.device)
 
 
 def gray_scott_forward(u0: torch.Tensor, v0: torch.Tensor, params: tuple[torch.Tensor, ...],
@@ -285,7 +292,7 @@ def gray_scott_forward(u0: torch.Tensor, v0: torch.Tensor, params: tuple[torch.T
     B, C, L = u0.shape
     R = B * C
     acc = compute_dtype(u0.dtype)
-    use_gather = HAS_GATHER if use_gather is None else use_gather
+    use_gather = bool(use_gather) and HAS_GATHER
     cfg = launch_config(R, L)
     uo, vo = torch.empty_like(u0), torch.empty_like(v0)
     S = int(save_every) if save_every else max(1, steps)
@@ -307,7 +314,7 @@ def gray_scott_backward(u0, v0, cku, ckv, gu, gv, params, lengths, steps: int, d
     B, C, L = u0.shape
     R = B * C
     acc = compute_dtype(u0.dtype)
-    use_gather = HAS_GATHER if use_gather is None else use_gather
+    use_gather = bool(use_gather) and HAS_GATHER
     cfg = launch_config(R, L)
     gu0, gv0 = torch.empty_like(u0), torch.empty_like(v0)
     gp = torch.empty((5, R), dtype=acc, device=u0.device)
