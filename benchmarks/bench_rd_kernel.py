@@ -260,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         "fused_kernel_error": fused_error,
         "note": ("GPU run: full grid" if gpu else
                  "CPU run: SMALL subset of sizes (not the GPU grid), eager and torch.compile "
-                 "only; the fused kernel is CUDA-only (its CPU interpreter is for testing)"),
+                 "only, one thread of a shared 2-core machine (other jobs running: timings "
+                 "indicative only); the fused kernel is CUDA-only (its CPU interpreter is for "
+                 "testing)"),
         "definitions": {
             "cell_updates_per_s": "B*C*L*K / seconds per call",
             "minimal_bytes": "forward: 4 states + 5 per-channel params; forward+backward: "

@@ -109,13 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from rdmf.io import atomic_write_json
     device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        atomic_write_json(args.out, {"device": None, "skipped": "no CUDA device", "cases": []})
+        print("no CUDA device: skipped")
+        return 0
     report = {"device": (torch.cuda.get_device_name(device) if device.type == "cuda"
                          else "cpu"), "cases": []}
-    if device.type == "cuda" and not torch.cuda.is_available():
-        report["skipped"] = "no CUDA device"
-        atomic_write_json(args.out, report)
-        print(report["skipped"])
-        return 0
     for case in gpu_cases():
         t0 = time.perf_counter()
         try:
