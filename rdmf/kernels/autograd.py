@@ -9,6 +9,7 @@ differentiable torch ops, so autograd sums the per-row gradients back to each pa
 from __future__ import annotations
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from . import triton_gray_scott as tgs
 
@@ -30,6 +31,7 @@ class FusedGrayScott(torch.autograd.Function):
         return uK, vK
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, guK, gvK):
         u0, v0, cku, ckv, lengths, *params = ctx.saved_tensors
         guK = torch.zeros_like(u0) if guK is None else guK.to(u0.dtype).contiguous()
