@@ -272,3 +272,17 @@ def test_verify_compare_passes_on_small_cases(dtype, use_gather):
     row = compare(3, 2, 10, 5, dtype, torch.device("cpu"), use_gather=use_gather)
     assert row["passed"], row
     assert {c[2] for c in gpu_cases()} >= {1, 2, 75, 1000, 4096}
+
+
+def test_persistent_programs_loop_over_several_tiles():
+    """R = 9 rows of L = 600: tiles of 4 rows, 3 tiles on 2 programs (program 0 does two)."""
+    cfg = tgs.launch_config(9, 600)
+    assert cfg["n_tiles"] == 3 and cfg["grid"] == (2,)
+    inputs, mask = make_case(3, 3, 600, lengths=[600, 333, 1])
+    w = weights_for((3, 3, 600))
+    out_f, g_f = run(dispatch.integrate_fused, inputs, 3, mask, w)
+    out_r, g_r = run(reference_integrate, inputs, 3, mask, w)
+    for a, b in zip(out_f, out_r):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
+    for name, a, b in zip(NAMES, g_f, g_r):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-9, msg=f"gradient of {name}")

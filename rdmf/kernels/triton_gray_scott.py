@@ -93,9 +93,11 @@ def _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L: tl.const
 
 
 @triton.jit
-def _tile(pid, R, C, L, len_ptr, scratch_ptr, BLOCK_R: tl.constexpr, BLOCK_L: tl.constexpr):
-    """Offsets, masks and neighbour indices of this program's (BLOCK_R, BLOCK_L) tile."""
-    rows = pid * BLOCK_R + tl.arange(0, BLOCK_R)
+def _tile(tile, slot, R, C, L, len_ptr, scratch_ptr, BLOCK_R: tl.constexpr,
+          BLOCK_L: tl.constexpr):
+    """Offsets, masks and neighbour indices of a (BLOCK_R, BLOCK_L) tile of rows; the scratch
+    lines belong to the program (``slot``), not to the rows, so they stay few and cached."""
+    rows = tile * BLOCK_R + tl.arange(0, BLOCK_R)
     cols = tl.arange(0, BLOCK_L)
     row_ok = rows < R
     n = tl.load(len_ptr + rows // C, mask=row_ok, other=0)
@@ -105,7 +107,8 @@ def _tile(pid, R, C, L, len_ptr, scratch_ptr, BLOCK_R: tl.constexpr, BLOCK_L: tl
     li = tl.where(real, tl.maximum(cols2d - 1, 0), cols2d)
     ri = tl.where(real, tl.minimum(cols2d + 1, n[:, None] - 1), cols2d)
     offs = rows[:, None].to(tl.int64) * L + cols2d
-    sp = scratch_ptr + rows[:, None].to(tl.int64) * (2 * BLOCK_L)
+    lines = slot * BLOCK_R + tl.arange(0, BLOCK_R)
+    sp = scratch_ptr + lines[:, None].to(tl.int64) * (2 * BLOCK_L)
     return rows, row_ok, cols2d, io, real, li, ri, offs, sp
 
 
@@ -132,103 +135,107 @@ def _load_state(ptr, offs, io, IS_FP64: tl.constexpr):
     return y
 
 
-@triton.jit(do_not_specialize=["R", "C", "RL", "K", "S"])
+@triton.jit(do_not_specialize=["R", "C", "RL", "K", "S", "n_tiles"])
 def gray_scott_forward_kernel(
         u0_ptr, v0_ptr, uo_ptr, vo_ptr, cku_ptr, ckv_ptr,
         F_ptr, k_ptr, Du_ptr, Dv_ptr, dt_ptr, len_ptr, scratch_ptr,
-        R, C, L, RL, K, S, inv_dx2,
+        R, C, L, RL, K, S, inv_dx2, n_tiles,
         BLOCK_R: tl.constexpr, BLOCK_L: tl.constexpr, SAVE: tl.constexpr,
         USE_GATHER: tl.constexpr, IS_FP64: tl.constexpr):
     """K steps of BLOCK_R rows; with SAVE, the state after every S-th step (S, 2S, ... < K) is
     written to the (K//S, R, L) checkpoint buffers in the compute dtype."""
     pid = tl.program_id(0)
-    rows, row_ok, cols2d, io, real, li, ri, offs, sp = _tile(
-        pid, R, C, L, len_ptr, scratch_ptr, BLOCK_R, BLOCK_L)
-    F, k, Du, Dv, dt, ru, rv, binv = _params(rows, row_ok, F_ptr, k_ptr, Du_ptr, Dv_ptr, dt_ptr,
-                                             inv_dx2)
-    u = _load_state(u0_ptr, offs, io, IS_FP64)
-    v = _load_state(v0_ptr, offs, io, IS_FP64)
-    for s in range(K):
-        if SAVE:
-            if s > 0:
-                if s % S == 0:
-                    c = s // S - 1
-                    tl.store(cku_ptr + c.to(tl.int64) * RL + offs, u, mask=io)
-                    tl.store(ckv_ptr + c.to(tl.int64) * RL + offs, v, mask=io)
-        u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
-    tl.store(uo_ptr + offs, u.to(uo_ptr.dtype.element_ty), mask=io)
-    tl.store(vo_ptr + offs, v.to(vo_ptr.dtype.element_ty), mask=io)
+    nprog = tl.num_programs(0)
+    for tile in range(pid, n_tiles, nprog):  # persistent: the slot's scratch is private
+        rows, row_ok, cols2d, io, real, li, ri, offs, sp = _tile(
+            tile, pid, R, C, L, len_ptr, scratch_ptr, BLOCK_R, BLOCK_L)
+        F, k, Du, Dv, dt, ru, rv, binv = _params(rows, row_ok, F_ptr, k_ptr, Du_ptr, Dv_ptr, dt_ptr,
+                                                 inv_dx2)
+        u = _load_state(u0_ptr, offs, io, IS_FP64)
+        v = _load_state(v0_ptr, offs, io, IS_FP64)
+        for s in range(K):
+            if SAVE:
+                if s > 0:
+                    if s % S == 0:
+                        c = s // S - 1
+                        tl.store(cku_ptr + c.to(tl.int64) * RL + offs, u, mask=io)
+                        tl.store(ckv_ptr + c.to(tl.int64) * RL + offs, v, mask=io)
+            u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
+        tl.store(uo_ptr + offs, u.to(uo_ptr.dtype.element_ty), mask=io)
+        tl.store(vo_ptr + offs, v.to(vo_ptr.dtype.element_ty), mask=io)
 
 
-@triton.jit(do_not_specialize=["R", "C", "RL", "K", "S"])
+@triton.jit(do_not_specialize=["R", "C", "RL", "K", "S", "n_tiles"])
 def gray_scott_backward_kernel(
         u0_ptr, v0_ptr, cku_ptr, ckv_ptr, gu_ptr, gv_ptr, gu0_ptr, gv0_ptr, gp_ptr,
         F_ptr, k_ptr, Du_ptr, Dv_ptr, dt_ptr, len_ptr, scratch_ptr,
-        R, C, L, RL, K, S, inv_dx2,
+        R, C, L, RL, K, S, inv_dx2, n_tiles,
         BLOCK_R: tl.constexpr, BLOCK_L: tl.constexpr,
         USE_GATHER: tl.constexpr, IS_FP64: tl.constexpr):
     """Adjoint of K steps: (ḡu_K, ḡv_K) -> (ḡu0, ḡv0) and per-row ∂F, ∂k, ∂Du, ∂Dv, ∂dt written
     to gp (5, R). Padded sites pass their incoming gradient through unchanged."""
     pid = tl.program_id(0)
-    rows, row_ok, cols2d, io, real, li, ri, offs, sp = _tile(
-        pid, R, C, L, len_ptr, scratch_ptr, BLOCK_R, BLOCK_L)
-    F, k, Du, Dv, dt, ru, rv, binv = _params(rows, row_ok, F_ptr, k_ptr, Du_ptr, Dv_ptr, dt_ptr,
-                                             inv_dx2)
-    lam_u = _load_state(gu_ptr, offs, io, IS_FP64)
-    lam_v = _load_state(gv_ptr, offs, io, IS_FP64)
-    if IS_FP64:
-        zero_row = tl.zeros([BLOCK_R], tl.float64)
-    else:
-        zero_row = tl.zeros([BLOCK_R], tl.float32)
-    gF = zero_row
-    gk = zero_row
-    gDu = zero_row
-    gDv = zero_row
-    gdt = zero_row
-    n_seg = (K + S - 1) // S
-    for cc in range(n_seg):
-        c = n_seg - 1 - cc
-        seg = tl.minimum(S, K - c * S)
-        for jj in range(seg):
-            j = seg - 1 - jj
-            # replay the forward from checkpoint c up to step c·S + j
-            if c == 0:
-                u = _load_state(u0_ptr, offs, io, IS_FP64)
-                v = _load_state(v0_ptr, offs, io, IS_FP64)
-            else:
-                u = _load_state(cku_ptr + (c - 1).to(tl.int64) * RL, offs, io, IS_FP64)
-                v = _load_state(ckv_ptr + (c - 1).to(tl.int64) * RL, offs, io, IS_FP64)
-            for t in range(j):
-                u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
-            # the step itself, keeping its intermediates
-            lu, lv = _laplacians(u, v, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
-            vv = v * v
-            ainv = 1.0 / (1.0 + dt * (vv + F))
-            un = (u + ru * lu + dt * F) * ainv
-            vn = (v + rv * lv + dt * un * vv) * binv
-            # adjoint
-            lv_ = tl.where(real, lam_v * binv, 0.0)
-            lu_ = tl.where(real, (lam_u + dt * vv * lv_) * ainv, 0.0)
-            dlu, dlv = _laplacians(lu_, lv_, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
-            new_u = lu_ + ru * dlu
-            new_v = lv_ + rv * dlv + 2.0 * dt * un * v * (lv_ - lu_)
-            gF += tl.sum(tl.where(real, dt * (lu_ * (1.0 - un) - lv_ * vn), 0.0), axis=1)
-            gk += tl.sum(tl.where(real, -dt * lv_ * vn, 0.0), axis=1)
-            gDu += tl.sum(tl.where(real, lu_ * lu, 0.0), axis=1)
-            gDv += tl.sum(tl.where(real, lv_ * lv, 0.0), axis=1)
-            gdt += tl.sum(tl.where(real, lu_ * (Du * inv_dx2 * lu + F - un * (vv + F))
-                                   + lv_ * (Dv * inv_dx2 * lv + un * vv - vn * (F + k)), 0.0),
-                          axis=1)
-            lam_u = tl.where(real, new_u, lam_u)
-            lam_v = tl.where(real, new_v, lam_v)
-    dt1 = tl.sum(dt, axis=1)
-    tl.store(gu0_ptr + offs, lam_u.to(gu0_ptr.dtype.element_ty), mask=io)
-    tl.store(gv0_ptr + offs, lam_v.to(gv0_ptr.dtype.element_ty), mask=io)
-    tl.store(gp_ptr + rows, gF, mask=row_ok)
-    tl.store(gp_ptr + R + rows, gk, mask=row_ok)
-    tl.store(gp_ptr + 2 * R + rows, gDu * dt1 * inv_dx2, mask=row_ok)
-    tl.store(gp_ptr + 3 * R + rows, gDv * dt1 * inv_dx2, mask=row_ok)
-    tl.store(gp_ptr + 4 * R + rows, gdt, mask=row_ok)
+    nprog = tl.num_programs(0)
+    for tile in range(pid, n_tiles, nprog):  # persistent: the slot's scratch is private
+        rows, row_ok, cols2d, io, real, li, ri, offs, sp = _tile(
+            tile, pid, R, C, L, len_ptr, scratch_ptr, BLOCK_R, BLOCK_L)
+        F, k, Du, Dv, dt, ru, rv, binv = _params(rows, row_ok, F_ptr, k_ptr, Du_ptr, Dv_ptr, dt_ptr,
+                                                 inv_dx2)
+        lam_u = _load_state(gu_ptr, offs, io, IS_FP64)
+        lam_v = _load_state(gv_ptr, offs, io, IS_FP64)
+        if IS_FP64:
+            zero_row = tl.zeros([BLOCK_R], tl.float64)
+        else:
+            zero_row = tl.zeros([BLOCK_R], tl.float32)
+        gF = zero_row
+        gk = zero_row
+        gDu = zero_row
+        gDv = zero_row
+        gdt = zero_row
+        n_seg = (K + S - 1) // S
+        for cc in range(n_seg):
+            c = n_seg - 1 - cc
+            seg = tl.minimum(S, K - c * S)
+            for jj in range(seg):
+                j = seg - 1 - jj
+                # replay the forward from checkpoint c up to step c·S + j
+                if c == 0:
+                    u = _load_state(u0_ptr, offs, io, IS_FP64)
+                    v = _load_state(v0_ptr, offs, io, IS_FP64)
+                else:
+                    u = _load_state(cku_ptr + (c - 1).to(tl.int64) * RL, offs, io, IS_FP64)
+                    v = _load_state(ckv_ptr + (c - 1).to(tl.int64) * RL, offs, io, IS_FP64)
+                for t in range(j):
+                    u, v = _step(u, v, F, dt, ru, rv, binv, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
+                # the step itself, keeping its intermediates
+                lu, lv = _laplacians(u, v, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
+                vv = v * v
+                ainv = 1.0 / (1.0 + dt * (vv + F))
+                un = (u + ru * lu + dt * F) * ainv
+                vn = (v + rv * lv + dt * un * vv) * binv
+                # adjoint
+                lv_ = tl.where(real, lam_v * binv, 0.0)
+                lu_ = tl.where(real, (lam_u + dt * vv * lv_) * ainv, 0.0)
+                dlu, dlv = _laplacians(lu_, lv_, li, ri, real, sp, cols2d, BLOCK_L, USE_GATHER)
+                new_u = lu_ + ru * dlu
+                new_v = lv_ + rv * dlv + 2.0 * dt * un * v * (lv_ - lu_)
+                gF += tl.sum(tl.where(real, dt * (lu_ * (1.0 - un) - lv_ * vn), 0.0), axis=1)
+                gk += tl.sum(tl.where(real, -dt * lv_ * vn, 0.0), axis=1)
+                gDu += tl.sum(tl.where(real, lu_ * lu, 0.0), axis=1)
+                gDv += tl.sum(tl.where(real, lv_ * lv, 0.0), axis=1)
+                gdt += tl.sum(tl.where(real, lu_ * (Du * inv_dx2 * lu + F - un * (vv + F))
+                                       + lv_ * (Dv * inv_dx2 * lv + un * vv - vn * (F + k)), 0.0),
+                              axis=1)
+                lam_u = tl.where(real, new_u, lam_u)
+                lam_v = tl.where(real, new_v, lam_v)
+        dt1 = tl.sum(dt, axis=1)
+        tl.store(gu0_ptr + offs, lam_u.to(gu0_ptr.dtype.element_ty), mask=io)
+        tl.store(gv0_ptr + offs, lam_v.to(gv0_ptr.dtype.element_ty), mask=io)
+        tl.store(gp_ptr + rows, gF, mask=row_ok)
+        tl.store(gp_ptr + R + rows, gk, mask=row_ok)
+        tl.store(gp_ptr + 2 * R + rows, gDu * dt1 * inv_dx2, mask=row_ok)
+        tl.store(gp_ptr + 3 * R + rows, gDv * dt1 * inv_dx2, mask=row_ok)
+        tl.store(gp_ptr + 4 * R + rows, gdt, mask=row_ok)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,11 +246,26 @@ def _next_pow2(n: int) -> int:
     return 1 << max(0, int(n) - 1).bit_length()
 
 
-def launch_config(R: int, L: int) -> dict:
+PROGRAMS_PER_SM = 4  # persistent grid: at most this many programs per SM, each loops over tiles
+
+
+def _max_programs(device) -> int:
+    """Size of the persistent grid. In the interpreter: half the tiles (rounded up), so that the
+    tile loop of a program is exercised by the tests."""
+    if device is None or device.type != "cuda":
+        return -1
+    return PROGRAMS_PER_SM * torch.cuda.get_device_properties(device).multi_processor_count
+
+
+def launch_config(R: int, L: int, device=None) -> dict:
     """Tile and warp count: whole rows per program, ~1024 elements per program (one row when
     L > 512), 4 elements per thread (8 for 4096-long rows, at the 16-warp limit that keeps the
     backward within 128 registers per thread: ptxas for sm_90 reports 125 registers and no spill
     for the forward, 128 registers and ~0.4 kB spill for the backward).
+
+    The grid is persistent: ``PROGRAMS_PER_SM`` × SMs programs at most, each looping over tiles
+    ``pid, pid + grid, ...``, so that each program's private scratch lines (re-used for all its
+    tiles) stay few and cache-resident instead of one line per row written back to DRAM.
 
     In the interpreter programs run one after another in NumPy, so tiles are made as large as
     possible there (fewer, bigger programs).
@@ -256,8 +278,11 @@ def launch_config(R: int, L: int) -> dict:
     elements = block_r * block_l
     per_thread = 4 if elements <= 2048 else 8
     num_warps = min(16, max(1, elements // (32 * per_thread)))
+    n_tiles = triton.cdiv(R, block_r)
+    cap = _max_programs(device)
+    programs = min(n_tiles, cap) if cap > 0 else max(1, (n_tiles + 1) // 2)
     return {"BLOCK_R": block_r, "BLOCK_L": block_l, "num_warps": num_warps,
-            "grid": (triton.cdiv(R, block_r),)}
+            "n_tiles": n_tiles, "grid": (programs,)}
 
 
 def compute_dtype(state_dtype: torch.dtype) -> torch.dtype:
@@ -293,7 +318,7 @@ def gray_scott_forward(u0: torch.Tensor, v0: torch.Tensor, params: tuple[torch.T
     R = B * C
     acc = compute_dtype(u0.dtype)
     use_gather = bool(use_gather) and HAS_GATHER
-    cfg = launch_config(R, L)
+    cfg = launch_config(R, L, u0.device)
     uo, vo = torch.empty_like(u0), torch.empty_like(v0)
     S = int(save_every) if save_every else max(1, steps)
     n_ck = (steps - 1) // S if save_every else 0
@@ -302,7 +327,7 @@ def gray_scott_forward(u0: torch.Tensor, v0: torch.Tensor, params: tuple[torch.T
     scratch = _scratch(cfg, cku, use_gather)
     gray_scott_forward_kernel[cfg["grid"]](
         u0, v0, uo, vo, cku, ckv, *params, lengths, scratch,
-        R, C, L, R * L, int(steps), S, 1.0 / (dx * dx),
+        R, C, L, R * L, int(steps), S, 1.0 / (dx * dx), cfg["n_tiles"],
         BLOCK_R=cfg["BLOCK_R"], BLOCK_L=cfg["BLOCK_L"], SAVE=bool(save_every and n_ck),
         USE_GATHER=use_gather, IS_FP64=acc == torch.float64, num_warps=cfg["num_warps"])
     return uo, vo, cku, ckv
@@ -315,13 +340,13 @@ def gray_scott_backward(u0, v0, cku, ckv, gu, gv, params, lengths, steps: int, d
     R = B * C
     acc = compute_dtype(u0.dtype)
     use_gather = bool(use_gather) and HAS_GATHER
-    cfg = launch_config(R, L)
+    cfg = launch_config(R, L, u0.device)
     gu0, gv0 = torch.empty_like(u0), torch.empty_like(v0)
     gp = torch.empty((5, R), dtype=acc, device=u0.device)
     scratch = _scratch(cfg, gp, use_gather)
     gray_scott_backward_kernel[cfg["grid"]](
         u0, v0, cku, ckv, gu, gv, gu0, gv0, gp, *params, lengths, scratch,
-        R, C, L, R * L, int(steps), int(save_every), 1.0 / (dx * dx),
+        R, C, L, R * L, int(steps), int(save_every), 1.0 / (dx * dx), cfg["n_tiles"],
         BLOCK_R=cfg["BLOCK_R"], BLOCK_L=cfg["BLOCK_L"],
         USE_GATHER=use_gather, IS_FP64=acc == torch.float64, num_warps=cfg["num_warps"])
     return gu0, gv0, gp

@@ -165,7 +165,7 @@ def compile_for_gpu(state: str = "fp32", block_l: int = 128, block_r: int = 8,
             elif name.endswith("_ptr"):
                 signature[name] = "*" + (state if name in state_ptrs else acc)
             else:
-                signature[name] = "fp32" if name == "inv_dx2" else "i32"
+                signature[name] = "fp32" if name == "inv_dx2" else "i32"  # incl. n_tiles
         compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=consts),
                                   target=GPUTarget("cuda", arch, 32),
                                   options={"num_warps": num_warps})
