@@ -9,7 +9,7 @@ Neighbour access. Registers cannot be indexed by shifted offsets, so each step n
 between the threads of a program. Two interchangeable implementations (``USE_GATHER``):
 
 - scratch line (default): the program stores its u and v rows to a private scratch line in
-  global memory, a CTA barrier (``tl.debug_barrier``, bar.sync: global writes of the CTA become
+  global memory (one line per program of the persistent grid), a CTA barrier (``tl.debug_barrier``, bar.sync: global writes of the CTA become
   visible to it) orders the store before the shifted loads, and a second barrier orders those
   loads before the next overwrite. The line is re-used for all steps, so it stays in L1/L2; it
   compiles to plain loads/stores (checked with ptxas for sm_90: no register spill in the forward).
@@ -260,7 +260,7 @@ def _max_programs(device) -> int:
 def launch_config(R: int, L: int, device=None) -> dict:
     """Tile and warp count: whole rows per program, ~1024 elements per program (one row when
     L > 512), 4 elements per thread (8 for 4096-long rows, at the 16-warp limit that keeps the
-    backward within 128 registers per thread: ptxas for sm_90 reports 125 registers and no spill
+    backward within 128 registers per thread: ptxas for sm_90 reports 128 registers and no spill
     for the forward, 128 registers and ~0.4 kB spill for the backward).
 
     The grid is persistent: ``PROGRAMS_PER_SM`` × SMs programs at most, each looping over tiles
