@@ -286,3 +286,17 @@ def test_persistent_programs_loop_over_several_tiles():
         torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
     for name, a, b in zip(NAMES, g_f, g_r):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-9, msg=f"gradient of {name}")
+
+
+def test_no_grad_call_stores_no_checkpoints(monkeypatch):
+    calls = []
+    real = tgs.gray_scott_forward
+    monkeypatch.setattr(tgs, "gray_scott_forward",
+                        lambda *a, **k: calls.append(k["save_every"]) or real(*a, **k))
+    inputs, mask = make_case(1, 2, 8)
+    leaves = [x.clone().requires_grad_() for x in inputs]
+    with torch.no_grad():
+        out = dispatch.integrate_fused(*leaves, 9, mask)
+    assert not out[0].requires_grad
+    dispatch.integrate_fused(*leaves, 9, mask)
+    assert calls == [None, dispatch.CHECKPOINT_EVERY]

@@ -19,8 +19,9 @@ class FusedGrayScott(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, u0, v0, F, k, Du, Dv, dt, lengths, steps: int, dx: float,
-                checkpoint_every: int, use_gather: bool | None):
-        needs_grad = any(ctx.needs_input_grad[:7])
+                checkpoint_every: int, use_gather: bool | None, grad_enabled: bool = True):
+        # grad mode is off inside forward: the caller says whether the graph is being recorded
+        needs_grad = grad_enabled and any(ctx.needs_input_grad[:7])
         params = (F, k, Du, Dv, dt)
         uK, vK, cku, ckv = tgs.gray_scott_forward(
             u0, v0, params, lengths, steps, dx,
@@ -42,4 +43,4 @@ class FusedGrayScott(torch.autograd.Function):
         need = ctx.needs_input_grad
         grads = [gu0 if need[0] else None, gv0 if need[1] else None]
         grads += [gp[i] if need[2 + i] else None for i in range(5)]
-        return (*grads, None, None, None, None, None)
+        return (*grads, None, None, None, None, None, None)

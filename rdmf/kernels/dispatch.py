@@ -157,7 +157,7 @@ def integrate_fused(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="ref
     params = [_flat_param(p, n, u0, acc) for p, n in
               ((F, "F"), (k, "k"), (Du, "Du"), (Dv, "Dv"), (dt, "dt"))]
     return FusedGrayScott.apply(u0, v0, *params, lengths, int(steps), float(dx),
-                                int(CHECKPOINT_EVERY), USE_GATHER)
+                                int(CHECKPOINT_EVERY), USE_GATHER, torch.is_grad_enabled())
 
 
 def integrate(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="reflecting",
