@@ -145,15 +145,15 @@ class RDFusion(nn.Module):
     def kinetics(self, text_pooled: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Squashed kinetics: F, k of shape (B, C) (or (1, C) without text), Du, Dv, r (C,), dt ()."""
         s = self.settings
-        raw_F, raw_k = self.raw_F[None].float(), self.raw_k[None].float()
+        raw_F, raw_k = self.raw_F[None], self.raw_k[None]
         if self.text_shift is not None and text_pooled is not None:
-            shift_F, shift_k = self.text_shift(text_pooled.float()).chunk(2, dim=-1)
+            shift_F, shift_k = self.text_shift(text_pooled.to(raw_F.dtype)).chunk(2, dim=-1)
             raw_F, raw_k = raw_F + shift_F, raw_k + shift_k
         F = _squash(raw_F, *s.F_range)
         k = _squash(raw_k, *s.k_range)
-        dt = _squash(self.raw_dt.float(), *s.dt_range)
-        r = s.r_max * torch.sigmoid(self.raw_r.float())
-        sigma = _squash(self.raw_sigma.float(), *s.sigma_range)
+        dt = _squash(self.raw_dt, *s.dt_range)
+        r = s.r_max * torch.sigmoid(self.raw_r)
+        sigma = _squash(self.raw_sigma, *s.sigma_range)
         Du = r / dt  # Δx = 1 clip
         Dv = Du / sigma
         return {"F": F, "k": k, "Du": Du, "Dv": Dv, "dt": dt, "r": r, "sigma": sigma}
@@ -180,6 +180,7 @@ class RDFusion(nn.Module):
 
     def seeds(self, video, video_mask, text, text_mask):
         """Seeds u0, v0 (B, C, L) and the pooled query (B, d)."""
+        # (the seeds are per clip: padding never reaches a real clip before the lattice)
         scores = video @ text.transpose(1, 2) / math.sqrt(self.dim)            # (B, L, N)
         context = masked_softmax(scores, text_mask[:, None, :]) @ text          # (B, L, d)
         u0 = torch.sigmoid(self.to_u(video)).transpose(1, 2)
@@ -193,9 +194,10 @@ class RDFusion(nn.Module):
         With ``return_fields`` also a dict of u0, v0, u_K, v_K (B, C, L) and the kinetics.
         """
         u0, v0, pooled = self.seeds(video, video_mask, text, text_mask)
+        work = self.raw_F.dtype  # float32 under mixed precision, float64 for gradcheck
         with torch.autocast(device_type=video.device.type, enabled=False):
             kin = self.kinetics(pooled if self.text_shift is not None else None)
-            u_K, v_K = self.integrate_fields(u0.float(), v0.float(), kin, video_mask)
+            u_K, v_K = self.integrate_fields(u0.to(work), v0.to(work), kin, video_mask)
         fused = self.norm(video + self.out(torch.cat([u_K, v_K], dim=1).transpose(1, 2).to(video.dtype)))
         if return_fields:
             return fused, {"u0": u0, "v0": v0, "u": u_K, "v": v_K, **kin}
