@@ -7,8 +7,8 @@
   sample; QD-DETR's query-dependent negatives add −log(1 − σ(s_neg)) over every clip;
 - the span and class losses are repeated on every earlier decoder layer (auxiliary losses).
 
-Sampling of the saliency pairs uses an explicit ``torch.Generator`` so that a resumed or
-distributed run draws the same pairs as an uninterrupted single-process run.
+Sampling of the saliency pairs uses one seeded ``torch.Generator`` per sample so that a resumed
+or distributed run draws the same pairs as an uninterrupted single-process run.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ def _global_mean_count(count: float, device) -> float:
     return max(float(value.item()), 1.0)
 
 
-def saliency_pairs(saliency: torch.Tensor, mask: torch.Tensor,
-                   generator: torch.Generator | None = None):
+def saliency_pairs(saliency: torch.Tensor, mask: torch.Tensor, seeds: list[int] | None = None):
     """Pick (hard, easy) positive and negative clips per sample (Moment-DETR's recipe).
 
     Relevant clips are those with mean score > 0. Hard pair: the highest- and lowest-scored
@@ -41,6 +40,8 @@ def saliency_pairs(saliency: torch.Tensor, mask: torch.Tensor,
 
     Args:
         saliency: (B, L) mean annotator scores; mask (B, L) real clips.
+        seeds: one seed per sample for the random picks (None: the global torch RNG). Seeding
+            per sample makes the picks independent of how a batch is split across processes.
     Returns:
         pos (B, 2) and neg (B, 2) clip indices, valid (B,) bool (False when no clip is relevant).
     """
@@ -50,10 +51,12 @@ def saliency_pairs(saliency: torch.Tensor, mask: torch.Tensor,
     neg = torch.zeros(B, 2, dtype=torch.long)
     valid = torch.zeros(B, dtype=torch.bool)
 
-    def pick(indices: torch.Tensor) -> int:
-        return int(indices[torch.randint(len(indices), (1,), generator=generator)])
-
     for i in range(B):
+        generator = None if seeds is None else torch.Generator().manual_seed(int(seeds[i]))
+
+        def pick(indices: torch.Tensor) -> int:
+            return int(indices[torch.randint(len(indices), (1,), generator=generator)])
+
         rel = torch.nonzero(real[i] & (sal[i] > 0)).flatten()
         irrel = torch.nonzero(real[i] & (sal[i] <= 0)).flatten()
         if len(rel) == 0:
@@ -97,9 +100,9 @@ class Criterion:
         return {"span": l1, "giou": giou, "class": ce}
 
     def saliency_loss(self, out: dict, saliency: torch.Tensor, mask: torch.Tensor,
-                      generator: torch.Generator | None) -> dict:
+                      seeds: list[int] | None) -> dict:
         scores = out["saliency"].float()
-        pos, neg, valid = saliency_pairs(saliency, mask, generator)
+        pos, neg, valid = saliency_pairs(saliency, mask, seeds)
         pos, neg, valid = pos.to(scores.device), neg.to(scores.device), valid.to(scores.device)
         pos_scores, neg_scores = scores.gather(1, pos), scores.gather(1, neg)
         hinge = (self.config.saliency_margin + neg_scores - pos_scores).clamp(min=0)
@@ -111,9 +114,11 @@ class Criterion:
         return losses
 
     def __call__(self, out: dict, spans: list[torch.Tensor], saliency: torch.Tensor,
-                 mask: torch.Tensor, generator: torch.Generator | None = None):
+                 mask: torch.Tensor, seeds: list[int] | None = None):
+        """out: model outputs; spans: B tensors (M_i, 2); saliency, mask: (B, L);
+        seeds: per-sample seeds of the saliency-pair sampling."""
         c = self.config
-        losses = self.saliency_loss(out, saliency, mask, generator)
+        losses = self.saliency_loss(out, saliency, mask, seeds)
         weights = {"saliency": c.loss_saliency, "negative": c.loss_negative}
         if "pred_spans" in out:
             targets = [t.to(out["pred_spans"].device) for t in spans]
