@@ -107,7 +107,8 @@ def windows_with_scores(spans: torch.Tensor, logits: torch.Tensor, duration_s: f
     order = torch.sort(scores, descending=True, stable=True).indices
     if top_k is not None:
         order = order[:top_k]
-    return [[round(float(windows[q, 0]), 4), round(float(windows[q, 1]), 4),
+    # (+ 0.0 turns a rounded -0.0 into 0.0)
+    return [[round(float(windows[q, 0]), 4) + 0.0, round(float(windows[q, 1]), 4) + 0.0,
              round(float(scores[q]), 6)] for q in order]
 
 
