@@ -231,16 +231,24 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
             samples = [train_set[i] for i in local_idx]
             batch = collate(samples).to(device)
             seeds = [_pair_seed(config, epoch, i) for i in local_idx]
-            with _autocast(config, device):
-                out = _forward(train_model, batch, negatives=config.query_negatives and len(batch) > 1)
+            where = (info, epoch, batch_no, step, samples, last_finite)
+            _check_finite(torch.stack([batch.video.sum(), batch.text.sum()]), "input features",
+                          *where, {})
+            try:
+                with _autocast(config, device):
+                    out = _forward(train_model, batch,
+                                   negatives=config.query_negatives and len(batch) > 1)
+            except ValueError as err:   # the RD integrator refuses non-finite fields
+                if "non-finite" not in str(err):
+                    raise
+                _check_finite(torch.tensor(float("nan")), f"forward pass ({err})", *where, {})
             loss, terms = criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
-            _check_finite(loss, "loss", info, epoch, batch_no, step, samples, last_finite, terms)
+            _check_finite(loss, "loss", *where, terms)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
                                                        config.grad_clip if config.grad_clip > 0 else float("inf"))
-            _check_finite(grad_norm, "gradient norm", info, epoch, batch_no, step, samples,
-                          last_finite, terms)
+            _check_finite(grad_norm, "gradient norm", *where, terms)
             optimizer.step()
             step += 1
             values = {"loss": float(loss.detach())} | {k: float(v.detach()) for k, v in terms.items()}
