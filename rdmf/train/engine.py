@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from rdmf.data.sample import Sample, collate
 from rdmf.io import atomic_write_json, atomic_write_jsonl

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -48,6 +49,5 @@ def compare(run_root: str | Path, fusions=("rd", "cross_attention", "concat"), s
 
 
 def _last_row(run_dir: Path) -> dict:
-    import json
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     return json.loads(lines[-1])
