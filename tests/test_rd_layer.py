@@ -182,3 +182,15 @@ def test_describe_reports_the_time_scales():
     for r, length in zip(info["r"], info["diffusion_length_clips"]):
         assert length == pytest.approx((2 * r * 8) ** 0.5, rel=1e-5)
     assert len(info["F"]) == 4 and all(0.001 <= f <= 0.1 for f in info["F"])
+
+
+def test_explicit_scheme_ablation_reports_leaving_its_bounded_region():
+    from rdmf.numerics.gray_scott import StabilityError
+    layer = _layer(0, scheme="explicit", dt_init=1.9, r_init=0.4)
+    with pytest.raises(StabilityError, match="explicit Euler"):
+        layer(*_inputs())
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _layer(0, scheme="explicit", dt_init=1.9, r_init=0.4, explicit_on_violation="warn")(*_inputs())
+    assert any("explicit Euler" in str(w.message) for w in caught)
