@@ -10,6 +10,7 @@ from .schemes import (  # noqa: F401  (numerics engineer: what the time steppers
     amplification_matrix,
     explicit_counterexample,
     explicit_diffusion_bound,
+    explicit_exit_state,
     invariant_v_bound,
     semi_implicit_invariant_region,
 )
