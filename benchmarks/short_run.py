@@ -30,8 +30,9 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         result = compare(tmp, seed=args.seed, epochs=args.epochs, data_clip_noise=args.clip_noise)
     result["trivial"] = trivial_metrics(clip_noise=args.clip_noise)
+    from rdmf.data.synth import GENERATOR_VERSION
     result["data"] = {"dataset": "synthetic (generated, NOT real video)", "size": "ci",
-                      "clip_noise": args.clip_noise}
+                      "clip_noise": args.clip_noise, "generator_version": GENERATOR_VERSION}
     atomic_write_json(args.out, result)
     print(result)
     return result
