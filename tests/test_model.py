@@ -141,3 +141,14 @@ def test_perfect_spans_have_zero_span_losses():
     _, terms = Criterion(config)(out, target, torch.tensor([[0.0, 2.0, 0.0, 0.0]]),
                                  torch.ones(1, 4, dtype=torch.bool), seeds=[0])
     assert abs(float(terms["saliency"]) - 0.4) < 1e-6
+
+
+def test_text_dot_saliency_head_depends_on_the_query():
+    model = _model("concat", saliency_head="text_dot")
+    batch = collate(toy_samples(2, seed=5))
+    out = model(*_tensors(batch))
+    swapped = model(batch.video, batch.video_mask, batch.text.flip(0), batch.text_mask.flip(0))
+    assert out["saliency"].shape == batch.video_mask.shape
+    assert not torch.allclose(out["saliency"], swapped["saliency"])
+    with pytest.raises(ValueError, match="saliency_head: unknown kind .mlp."):
+        _model("concat", saliency_head="mlp")

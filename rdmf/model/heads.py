@@ -65,11 +65,27 @@ class ClassHead(nn.Module):
 
 
 class SaliencyHead(nn.Module):
-    """(B, L, d) encoded clips -> (B, L) saliency scores (unbounded)."""
+    """(B, L, d) encoded clips -> (B, L) saliency scores (unbounded).
 
-    def __init__(self, dim: int):
+    ``kind="linear"``: Moment-DETR's linear read-out. ``kind="text_dot"``: QD-DETR's
+    ``<W1 h_i, W2 q> / sqrt(d)`` with q the pooled query (a direct text-conditioned read-out).
+    """
+
+    KINDS = ("linear", "text_dot")
+
+    def __init__(self, dim: int, kind: str = "linear"):
         super().__init__()
-        self.linear = nn.Linear(dim, 1)
+        if kind not in self.KINDS:
+            raise ValueError(f"saliency_head: unknown kind {kind!r}; choose one of "
+                             f"{', '.join(self.KINDS)}")
+        self.kind = kind
+        if kind == "linear":
+            self.linear = nn.Linear(dim, 1)
+        else:
+            self.clip_proj, self.text_proj = nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.scale = dim ** -0.5
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x).squeeze(-1)
+    def forward(self, x: torch.Tensor, text_pooled: torch.Tensor | None = None) -> torch.Tensor:
+        if self.kind == "linear":
+            return self.linear(x).squeeze(-1)
+        return (self.clip_proj(x) * self.text_proj(text_pooled)[:, None]).sum(-1) * self.scale

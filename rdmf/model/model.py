@@ -8,7 +8,7 @@ from torch import nn
 
 from .fusion import build_fusion
 from .heads import ClassHead, SaliencyHead, SpanHead, input_projection
-from .transformer import Decoder, Encoder, sine_positions
+from .transformer import Decoder, Encoder, masked_mean, sine_positions
 
 
 class MomentModel(nn.Module):
@@ -36,7 +36,7 @@ class MomentModel(nn.Module):
                                    cross_layers=config.cross_layers,
                                    rd_settings=config.rd_settings() if config.fusion == "rd" else None)
         self.encoder = Encoder(d, config.heads, config.ffn_dim, config.dropout, config.enc_layers)
-        self.saliency_head = SaliencyHead(d)
+        self.saliency_head = SaliencyHead(d, config.saliency_head)
         self.hd_only = bool(config.hd_only)
         if not self.hd_only:
             self.query_pos = nn.Embedding(config.num_queries, d)
@@ -45,23 +45,24 @@ class MomentModel(nn.Module):
             self.class_head = ClassHead(d)
 
     def encode(self, video, video_mask, text, text_mask):
-        """Projected, fused and encoded tokens: memory (B, S, d), mask (B, S), pos (B, S, d)."""
+        """Projected, fused and encoded tokens: memory (B, S, d), mask (B, S), pos (B, S, d),
+        and the pooled projected query (B, d)."""
         x = self.video_proj(video)
         t = self.text_proj(text)
         pos = sine_positions(video_mask, x.shape[-1]).to(x.dtype)
         tokens, mask, token_pos = self.fusion(x, video_mask, t, text_mask, pos)
-        return self.encoder(tokens, mask, token_pos), mask, token_pos
+        return self.encoder(tokens, mask, token_pos), mask, token_pos, masked_mean(t, text_mask)
 
     def forward(self, video: torch.Tensor, video_mask: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor, negatives: bool = False) -> dict:
         _check_inputs(video, video_mask, text, text_mask, self.config)
         L = video.shape[1]
-        memory, mask, pos = self.encode(video, video_mask, text, text_mask)
-        out = {"saliency": self.saliency_head(memory[:, :L])}
+        memory, mask, pos, query = self.encode(video, video_mask, text, text_mask)
+        out = {"saliency": self.saliency_head(memory[:, :L], query)}
         if negatives:
             neg_text, neg_mask = text.roll(1, dims=0), text_mask.roll(1, dims=0)
-            neg_memory = self.encode(video, video_mask, neg_text, neg_mask)[0]
-            out["saliency_neg"] = self.saliency_head(neg_memory[:, :L])
+            neg_memory, _, _, neg_query = self.encode(video, video_mask, neg_text, neg_mask)
+            out["saliency_neg"] = self.saliency_head(neg_memory[:, :L], neg_query)
         if not self.hd_only:
             query_pos = self.query_pos.weight.unsqueeze(0).expand(video.shape[0], -1, -1)
             hidden = self.decoder(query_pos, memory, mask, pos)           # (layers, B, Q, d)

@@ -48,6 +48,7 @@ class TrainConfig:
     aux_loss: bool = True
     cross_layers: int = 2               # cross_attention fusion: text-to-video layers
     hd_only: bool = False               # TVSum / YouTube: saliency losses only, no decoder
+    saliency_head: str = "linear"       # "linear" (Moment-DETR) | "text_dot" (QD-DETR)
 
     # RDMF layer (fusion = "rd")
     rd_channels: int = 16
@@ -113,6 +114,9 @@ class TrainConfig:
                      "eval_every", "rd_channels"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"config.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.saliency_head not in ("linear", "text_dot"):
+            raise ValueError(f"config.saliency_head: unknown kind {self.saliency_head!r}; choose "
+                             "one of linear, text_dot")
         if self.hidden % self.heads:
             raise ValueError(f"config.hidden ({self.hidden}) must be divisible by config.heads "
                              f"({self.heads})")
