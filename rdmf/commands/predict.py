@@ -91,11 +91,11 @@ def read_requests(args) -> list[tuple[Path, str, object]]:
 
 def load_predictor(checkpoint: str, device: str):
     """``rdmf.inference.Predictor.from_checkpoint`` (a seam the tests can replace)."""
-    from rdmf.inference import Predictor
-
     path = Path(checkpoint)
     if not path.exists():
         raise FileNotFoundError(f"--checkpoint {path}: no such file or run folder")
+    from rdmf.inference import Predictor
+
     return Predictor.from_checkpoint(path, device=device)
 
 
@@ -111,7 +111,8 @@ def run(args) -> int:
     predictor = load_predictor(args.checkpoint, args.device)
     spec = getattr(predictor, "feature_spec", None) or {}
     clip_model = args.clip_model or spec.get("clip_model") or DEFAULT_CLIP_MODEL
-    extractor = ClipExtractor.from_pretrained(clip_model, device=args.device)
+    extractor = ClipExtractor.from_pretrained(clip_model, device=args.device,
+                                              progress=not args.no_progress)
     cache_dir = None if args.no_cache else (Path(args.cache_dir) if args.cache_dir
                                             else generated_data_dir() / "video_features")
     video_predictor = VideoPredictor(predictor, extractor, checkpoint=args.checkpoint,

@@ -61,14 +61,18 @@ class ClipExtractor:
         self._id: str | None = None
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str, *, device: str = "cpu",
-                        batch_size: int = 32) -> "ClipExtractor":
+    def from_pretrained(cls, name_or_path: str, *, device: str = "cpu", batch_size: int = 32,
+                        progress: bool = True) -> "ClipExtractor":
         """Load weights, tokenizer and preprocessing from a local folder or a hub id.
 
         A hub id is resolved by ``transformers`` (its cache, or a download on the user's machine).
         """
         from transformers import AutoTokenizer, CLIPModel
+        from transformers.utils import logging as hf_logging
 
+        was_enabled = hf_logging.is_progress_bar_enabled()
+        if not progress:
+            hf_logging.disable_progress_bar()
         try:
             model = CLIPModel.from_pretrained(name_or_path)
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)
@@ -76,6 +80,9 @@ class ClipExtractor:
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ValueError(f"--clip-model {name_or_path}: cannot load CLIP weights and tokenizer "
                              f"({first_line})") from None
+        finally:
+            if was_enabled:
+                hf_logging.enable_progress_bar()
         size, mean, std = None, CLIP_MEAN, CLIP_STD
         config_file = Path(name_or_path) / "preprocessor_config.json"
         if config_file.is_file():

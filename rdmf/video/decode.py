@@ -71,6 +71,8 @@ def _open(path: Path):
         raise FileNotFoundError(f"{path}: no such file")
     if not path.is_file():
         raise ValueError(f"{path}: not a regular file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes, zero-length video)")
     try:
         container = av.open(str(path))
     except PermissionError:
@@ -79,8 +81,12 @@ def _open(path: Path):
         raise ValueError(f"{path}: not a readable video (corrupt or unsupported format: "
                          f"{err.strerror or err})") from None
     if not container.streams.video:
+        kinds = sorted({stream.type for stream in container.streams})
         container.close()
-        raise ValueError(f"{path}: the file has no video stream")
+        if not kinds:
+            raise ValueError(f"{path}: not a readable video (no streams found: truncated or not "
+                             "a media file)")
+        raise ValueError(f"{path}: the file has no video stream (only {', '.join(kinds)})")
     return container
 
 

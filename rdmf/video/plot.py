@@ -42,7 +42,7 @@ def plot_prediction(result, *, num_windows: int = 3, num_frames: int = 6):
     saliency = np.asarray(result.saliency, dtype=np.float64)
     thumbs = result.thumbnails
     has_strip = thumbs is not None and len(result.windows) > 0
-    fig = plt.figure(figsize=(9.0, 4.6 if has_strip else 3.0))
+    fig = plt.figure(figsize=(10.0, 4.6 if has_strip else 3.0))
     grid = fig.add_gridspec(2 if has_strip else 1, num_frames,
                             height_ratios=[2.2, 1.0] if has_strip else [1.0])
     ax = fig.add_subplot(grid[0, :])
@@ -55,7 +55,7 @@ def plot_prediction(result, *, num_windows: int = 3, num_frames: int = 6):
     ax.set_xlim(0.0, result.duration_s)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("saliency")
-    ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     title = textwrap.shorten(f"\u201c{result.query}\u201d  \u2014  {Path(result.video).name}",
                              width=110)
     ax.set_title(title, fontsize=9)

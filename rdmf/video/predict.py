@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +33,17 @@ DEFAULT_MAX_TOKENS = 32
 # -------------------------------------------------------------------- feature-spec checking
 @dataclass(frozen=True)
 class ExpectedFeatures:
-    """What a checkpoint's model consumes, read from its ``feature_spec``."""
+    """What a checkpoint's model consumes, read from its ``feature_spec``.
+
+    ``video_dims`` are per feature type (None when the spec only gives the total); ``video_dim``
+    is the total model input width (None when not given); ``endpoints`` is None when the spec
+    does not say whether the two temporal-endpoint features are part of ``video_dim``.
+    """
 
     video_types: tuple[str, ...]
-    video_dims: tuple[int, ...]
-    endpoints: bool
+    video_dims: tuple[int, ...] | None
+    video_dim: int | None
+    endpoints: bool | None
     text_encoder: str | None
     text_dim: int
     max_clips: int
@@ -55,72 +61,100 @@ def _first(spec: dict, *keys, default=None):
 def parse_feature_spec(spec: dict, source: str = "checkpoint") -> ExpectedFeatures:
     """Read a checkpoint's ``feature_spec`` dict.
 
-    Understands ``{"video": {"types": [...], "dims": [...], "endpoints": bool},
-    "text": {"encoder": str, "dim": int}, "max_clips": int, "max_tokens": int}`` and flat variants
-    (``video_types``, ``video_dims``, ``text_encoder``, ``text_dim``, ``tef``/``endpoints``).
+    The training engine writes ``{"video_feature_types": [...], "video_dim": total input width,
+    "text_encoder": str, "text_dim": int, "clip_len_s": float, ...}``; a nested form
+    ``{"video": {"types", "dims", "endpoints"}, "text": {"encoder", "dim"}}`` is read too.
+    ``max_clips`` / ``max_tokens`` default to QVHighlights' 75 and 32.
     """
     if not isinstance(spec, dict):
-        raise ValueError(f"{source}: feature_spec must be a dict, got {type(spec).__name__}")
+        raise ValueError(f"{source}: has no feature_spec dict (got {type(spec).__name__}); "
+                         "cannot tell which features the model expects")
     video = spec.get("video") if isinstance(spec.get("video"), dict) else {}
     text = spec.get("text") if isinstance(spec.get("text"), dict) else {}
-    types = _first(video, "types", "feature_types") or _first(spec, "video_types",
-                                                               "video_feature_types")
-    dims = _first(video, "dims", "feature_dims") or _first(spec, "video_dims", "video_feature_dims")
-    if isinstance(types, str):
-        types = [types]
-    if isinstance(dims, int):
-        dims = [dims]
-    if types is None or dims is None:
-        raise ValueError(f"{source}: feature_spec does not say which video features it expects "
-                         f"(got keys {sorted(spec)})")
-    types = tuple(str(t).lower() for t in types)
-    dims = tuple(int(d) for d in dims)
-    if len(types) != len(dims):
+    types = _first(video, "types", "feature_types",
+                   default=_first(spec, "video_feature_types", "video_types", default=[]))
+    dims = _first(video, "dims", "feature_dims",
+                  default=_first(spec, "video_feature_dims", "video_dims"))
+    types = [types] if isinstance(types, str) else list(types)
+    dims = [dims] if isinstance(dims, int) else dims
+    if dims is not None and len(types) != len(dims):
         raise ValueError(f"{source}: feature_spec lists {len(types)} video feature types but "
                          f"{len(dims)} dims")
-    endpoints = bool(_first(video, "endpoints", "tef",
-                            default=_first(spec, "endpoints", "tef", "temporal_endpoints",
-                                           default=True)))
-    text_dim = _first(text, "dim") or _first(spec, "text_dim", "text_feature_dim")
+    total = _first(video, "dim", default=_first(spec, "video_dim"))
+    if total is None and dims is None:
+        raise ValueError(f"{source}: feature_spec gives no video feature dimension "
+                         f"(keys {sorted(spec)})")
+    endpoints = _first(video, "endpoints", "tef",
+                       default=_first(spec, "endpoints", "tef", "temporal_endpoints"))
+    text_dim = _first(text, "dim", default=_first(spec, "text_dim"))
     if text_dim is None:
-        raise ValueError(f"{source}: feature_spec does not give the text feature dimension")
-    encoder = _first(text, "encoder", "type") or _first(spec, "text_encoder", "text_type")
+        raise ValueError(f"{source}: feature_spec gives no text feature dimension "
+                         f"(keys {sorted(spec)})")
+    encoder = _first(text, "encoder", default=_first(spec, "text_encoder"))
     return ExpectedFeatures(
-        video_types=types, video_dims=dims, endpoints=endpoints,
+        video_types=tuple(str(t).lower() for t in types),
+        video_dims=tuple(int(d) for d in dims) if dims is not None else None,
+        video_dim=int(total) if total is not None else None,
+        endpoints=bool(endpoints) if endpoints is not None else None,
         text_encoder=str(encoder).lower() if encoder else None, text_dim=int(text_dim),
-        max_clips=int(_first(spec, "max_clips", "max_v_l", default=DEFAULT_MAX_CLIPS)
-                      or DEFAULT_MAX_CLIPS),
-        max_tokens=int(_first(spec, "max_tokens", "max_q_l", default=DEFAULT_MAX_TOKENS)
-                       or DEFAULT_MAX_TOKENS),
+        max_clips=int(_first(spec, "max_clips", "max_v_l", default=DEFAULT_MAX_CLIPS)),
+        max_tokens=int(_first(spec, "max_tokens", "max_q_l", default=DEFAULT_MAX_TOKENS)),
         clip_len_s=float(_first(spec, "clip_len_s", default=CLIP_LEN_S)))
 
 
 def check_compatible(expected: ExpectedFeatures, extractor: ClipExtractor,
-                     checkpoint: str) -> None:
-    """Raise ``ValueError`` naming the checkpoint and the CLIP weights when they do not fit."""
-    described = " + ".join(f"{t} ({d}-d)" for t, d in zip(expected.video_types,
-                                                          expected.video_dims))
-    if expected.video_types != ("clip",):
+                     checkpoint: str) -> ExpectedFeatures:
+    """Raise ``ValueError`` naming the checkpoint and the CLIP weights when they do not fit.
+
+    Returns ``expected`` with ``endpoints`` resolved (from the total width when not stated).
+    """
+    where = f"checkpoint {checkpoint}"
+    clip_name = f"--clip-model {extractor.name}"
+    types = expected.video_types
+    if types and not all(t.startswith("clip") for t in types):
+        described = " + ".join(types) + (f" ({expected.video_dim}-d in all)"
+                                         if expected.video_dim else "")
         raise ValueError(
-            f"checkpoint {checkpoint} expects video features {described}, but `rdmf predict` "
-            "extracts CLIP image features only: train a model on CLIP features alone "
-            "(see docs/predict.md)")
-    if expected.video_dims[0] != extractor.image_dim:
+            f"{where} expects video features {described}, but `rdmf predict` extracts CLIP "
+            "image features only: use a model trained on CLIP features alone (docs/predict.md)")
+    if len(types) > 1:
+        raise ValueError(f"{where} expects {len(types)} video feature types {list(types)}; "
+                         "`rdmf predict` extracts one (CLIP image features)")
+    if expected.video_dims is not None and expected.video_dims[0] != extractor.image_dim:
         raise ValueError(
-            f"checkpoint {checkpoint} expects {expected.video_dims[0]}-d CLIP image features, but "
-            f"--clip-model {extractor.name} produces {extractor.image_dim}-d features: use the "
-            "CLIP weights the model was trained with")
-    if expected.text_encoder not in (None, "clip"):
+            f"{where} expects {expected.video_dims[0]}-d CLIP image features, but {clip_name} "
+            f"produces {extractor.image_dim}-d: use the CLIP weights the model was trained with")
+    endpoints = expected.endpoints
+    if expected.video_dim is not None:
+        if endpoints is None:
+            options = {extractor.image_dim + 2: True, extractor.image_dim: False}
+            if expected.video_dim not in options:
+                raise ValueError(
+                    f"{where} expects {expected.video_dim}-d video input, but {clip_name} "
+                    f"produces {extractor.image_dim}-d image features ({extractor.image_dim + 2} "
+                    "with the temporal endpoints): use the CLIP weights the model was trained "
+                    "with")
+            endpoints = options[expected.video_dim]
+        elif expected.video_dim != extractor.image_dim + 2 * endpoints:
+            raise ValueError(
+                f"{where} expects {expected.video_dim}-d video input, but {clip_name} gives "
+                f"{extractor.image_dim + 2 * endpoints}-d: use the CLIP weights the model was "
+                "trained with")
+    if endpoints is None:
+        endpoints = True
+    if expected.text_encoder not in (None, "unknown") and not expected.text_encoder.startswith(
+            "clip"):
         raise ValueError(
-            f"checkpoint {checkpoint} expects {expected.text_encoder} text features, but "
-            f"`rdmf predict` encodes queries with CLIP ({extractor.name})")
+            f"{where} expects {expected.text_encoder} text features, but `rdmf predict` encodes "
+            f"queries with CLIP ({extractor.name}): use a model trained on CLIP text features")
     if expected.text_dim != extractor.text_dim:
         raise ValueError(
-            f"checkpoint {checkpoint} expects {expected.text_dim}-d text token features, but "
-            f"--clip-model {extractor.name} produces {extractor.text_dim}-d token features")
+            f"{where} expects {expected.text_dim}-d text token features, but {clip_name} "
+            f"produces {extractor.text_dim}-d token features")
     if abs(expected.clip_len_s - CLIP_LEN_S) > 1e-9:
-        raise ValueError(f"checkpoint {checkpoint} was trained on {expected.clip_len_s}-s clips; "
-                         f"`rdmf predict` cuts videos into {CLIP_LEN_S}-s clips")
+        raise ValueError(f"{where} was trained on {expected.clip_len_s}-s clips; `rdmf predict` "
+                         f"cuts videos into {CLIP_LEN_S}-s clips")
+    return replace(expected, endpoints=endpoints)
 
 
 # -------------------------------------------------------------------- results
@@ -195,9 +229,12 @@ class VideoPredictor:
         self.predictor = predictor
         self.extractor = extractor
         self.checkpoint = str(checkpoint)
-        self.expected = parse_feature_spec(getattr(predictor, "feature_spec", None),
-                                           source=f"checkpoint {checkpoint}")
-        check_compatible(self.expected, extractor, self.checkpoint)
+        expected = parse_feature_spec(getattr(predictor, "feature_spec", None),
+                                      source=f"checkpoint {checkpoint}")
+        max_clips = getattr(predictor, "max_clips", None)
+        if max_clips and "max_clips" not in (predictor.feature_spec or {}):
+            expected = replace(expected, max_clips=int(max_clips))
+        self.expected = check_compatible(expected, extractor, self.checkpoint)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.overlap_clips = overlap_clips
         if top_k < 1:

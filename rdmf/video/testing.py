@@ -107,10 +107,10 @@ class FakePredictor:
 
     def __init__(self, video_dim: int, text_dim: int, *, max_clips: int = 75, seed: int = 0,
                  video_types=("clip",)):
-        self.feature_spec = {"video": {"types": list(video_types), "dims": [video_dim],
-                                       "endpoints": True},
-                             "text": {"encoder": "clip", "dim": text_dim},
-                             "max_clips": max_clips, "max_tokens": 32}
+        # the layout rdmf.train writes into every checkpoint
+        self.feature_spec = {"video_feature_types": list(video_types),
+                             "video_dim": video_dim + 2, "text_encoder": "clip",
+                             "text_dim": text_dim, "clip_len_s": 2.0, "max_clips": max_clips}
         self.projection = np.random.default_rng(seed).standard_normal(
             (text_dim, video_dim)).astype(np.float32)
         self.calls: list[tuple[int, float]] = []
@@ -131,3 +131,52 @@ class FakePredictor:
                 start = None
         windows.sort(key=lambda w: -w[2])
         return {"windows": windows[:top_k], "saliency": saliency.astype(float).tolist()}
+
+
+def encode_audio_only(path: str | Path, seconds: float = 1.0) -> Path:
+    """An AAC audio file with no video stream (for the bad-input tests)."""
+    import av
+
+    path = Path(path)
+    container = av.open(str(path), "w")
+    try:
+        stream = container.add_stream("aac", rate=8000)
+        for index in range(int(seconds * 8000 / 1024) + 1):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
+                                               layout="mono")
+            frame.sample_rate = 8000
+            frame.pts = index * 1024
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    finally:
+        container.close()
+    return path
+
+
+def encode_zero_length(path: str | Path) -> Path:
+    """A container (AVI) holding a video stream header and no frames."""
+    import av
+
+    path = Path(path)
+    container = av.open(str(path), "w")
+    try:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
+    finally:
+        container.close()
+    return path
+
+
+def corrupt_payload(source: str | Path, target: str | Path, seed: int = 0) -> Path:
+    """Copy an MP4 whose media data (mdat) is replaced by random bytes; headers stay intact."""
+    data = bytearray(Path(source).read_bytes())
+    start, end = data.find(b"mdat") + 8, data.find(b"moov") - 8
+    if start < 8 or end <= start:
+        raise ValueError(f"{source}: expected an MP4 with mdat before moov")
+    data[start:end] = np.random.default_rng(seed).integers(0, 256, end - start,
+                                                            dtype=np.uint8).tobytes()
+    Path(target).write_bytes(bytes(data))
+    return Path(target)
