@@ -22,8 +22,13 @@ Schemes (DESIGN §3):
   With ``r = D dt / dx² ≤ 1/2`` it keeps u ∈ [0, 1] and v ≥ 0 for any dt.
 - ``explicit``: forward Euler. No fixed step keeps it bounded (autocatalysis), so its sufficient
   positivity condition is checked at every step (``on_violation``).
-- ``dct``: operator splitting with exact diffusion in the DCT-II basis (reflecting boundaries)
-  followed by the semi-implicit reaction step; see :mod:`rdmf.numerics.dct`.
+- ``dct``: Lie splitting, exact diffusion ``exp(dt D Δ)`` in the Laplacian's eigenbasis (DCT-II
+  for reflecting, real Fourier for periodic boundaries) followed by the semi-implicit reaction
+  step without diffusion; bounded for every dt (no r bound); see :mod:`rdmf.numerics.dct`.
+
+All three are first order in dt and converge to the same semi-discrete (method-of-lines) ODE.
+``F = 0`` and ``k = 0`` are allowed here (no feed / no kill); the theory functions that need a
+non-trivial steady state reject them.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ def as_param(x: Tensorish, name: str, like: torch.Tensor) -> torch.Tensor:
             raise ValueError(f"{name}: parameter of shape {tuple(t.shape)} does not broadcast "
                              f"to (B, C) = ({B}, {C})")
         return t.unsqueeze(-1)
-    if t.dim() == 3 and t.shape[-1] == 1:
+    if t.dim() == 3 and t.shape[-1] == 1 and t.shape[0] in (1, B) and t.shape[1] in (1, C):
         return t
     raise ValueError(f"{name}: expected a scalar, (C,) or (B, C) parameter, got shape "
                      f"{tuple(t.shape)}")
@@ -162,16 +167,49 @@ def step_explicit(u, v, F, k, Du, Dv, dt, mask=None, boundary="reflecting", dx=1
     return u_new, v_new
 
 
-def explicit_condition_violated(v, F, k, Du, Dv, dt, dx=1.0) -> bool:
-    """Sufficient positivity condition of forward Euler at the current state (per site)::
+def explicit_condition_violated(v, F, k, Du, Dv, dt, dx=1.0, mask=None, *,
+                                neighbours: int = 2) -> bool:
+    """Sufficient positivity condition of forward Euler at the current state (per real site)::
 
-        dt (v² + F) ≤ 1 − 2 r_u   and   dt (F + k) ≤ 1 − 2 r_v,   r = D dt / dx²
+        dt (v² + F) ≤ 1 − 2 d r_u   and   dt (F + k) ≤ 1 − 2 d r_v,   r = D dt / dx²
+
+    (``2 d`` = ``neighbours``: 2 on a 1-D lattice, 4 on a 2-D grid). Under it every new value
+    is a non-negative combination of old ones, so u ∈ [0, 1] and v ≥ 0 survive one step; it
+    must be re-checked at every step because v can grow (no fixed dt satisfies it for all v).
+    Padded sites (``mask`` (B, L) False) are ignored.
     """
     with torch.no_grad():
+        tol = _tolerance(v.dtype)
         r_u, r_v = Du * dt / dx**2, Dv * dt / dx**2
-        bad_u = dt * (v * v + F) > 1 - 2 * r_u + 1e-12
-        bad_v = dt * (F + k) > 1 - 2 * r_v + 1e-12
-        return bool(bad_u.any() or bad_v.any())
+        bad_u = dt * (v * v + F) > 1 - neighbours * r_u + tol
+        bad_v = (dt * (F + k) > 1 - neighbours * r_v + tol).expand_as(v)
+        bad = bad_u | bad_v
+        if mask is not None:
+            bad = bad & mask.unsqueeze(1)
+        return bool(bad.any())
+
+
+def _tolerance(dtype: torch.dtype) -> float:
+    """Slack for bound checks: a few ulps of the working precision (float32 squashes land on
+    the bound itself)."""
+    return 8 * torch.finfo(dtype).eps if dtype.is_floating_point else 1e-12
+
+
+def check_prefix_mask(mask: torch.Tensor) -> torch.Tensor:
+    """Return (B,) lengths of a (B, L) mask; ValueError unless real sites come first."""
+    lengths = mask.sum(dim=1)
+    if not torch.equal(mask, lattice_mask(lengths, mask.shape[1])):
+        bad = (mask != lattice_mask(lengths, mask.shape[1])).any(dim=1).nonzero()[0, 0].item()
+        raise ValueError(f"mask row {bad} is not a prefix mask: real clips must come first "
+                         "(True…True False…False)")
+    return lengths
+
+
+def react_semi_implicit(u, v, F, k, dt):
+    """The reaction half of the ``dct`` splitting: the semi-implicit step without diffusion."""
+    u_new = (u + dt * F) / (1 + dt * (v * v + F))
+    v_new = (v + dt * u_new * v * v) / (1 + dt * (F + k))
+    return u_new, v_new
 
 
 def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du: Tensorish,
@@ -198,6 +236,8 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
     Returns:
         (u_K, v_K) of shape (B, C, L), plus the trajectory if asked. Padded sites keep u0, v0.
     """
+    if not isinstance(u0, torch.Tensor) or not isinstance(v0, torch.Tensor):
+        raise ValueError("u0 and v0 must be torch tensors of shape (B, C, L)")
     if u0.shape != v0.shape or u0.dim() != 3:
         raise ValueError(f"u0 and v0 must both be (B, C, L); got {tuple(u0.shape)} and "
                          f"{tuple(v0.shape)}")
@@ -205,46 +245,49 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     if boundary not in BOUNDARIES:
         raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
-    if int(steps) != steps or steps < 0:
+    if on_violation not in ("raise", "warn"):
+        raise ValueError(f"on_violation must be 'raise' or 'warn', got {on_violation!r}")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps}")
+    if not (math.isfinite(dx) and dx > 0):
+        raise ValueError(f"dx must be finite and > 0, got {dx}")
     if mask is not None:
         if mask.shape != (u0.shape[0], u0.shape[2]):
             raise ValueError(f"mask must be (B, L) = ({u0.shape[0]}, {u0.shape[2]}), "
                              f"got {tuple(mask.shape)}")
         mask = mask.to(device=u0.device, dtype=torch.bool)
+        check_prefix_mask(mask)
+    F_, k_, Du_, Dv_, dt_ = (as_param(p, n, u0) for p, n in
+                             ((F, "F"), (k, "k"), (Du, "Du"), (Dv, "Dv"), (dt, "dt")))
     if check:
         for name, value, positive in (("F", F, False), ("k", k, False), ("Du", Du, False),
                                       ("Dv", Dv, False), ("dt", dt, True)):
             _check_finite_nonneg(value, name, positive=positive)
+        real = None if mask is None else mask.unsqueeze(1)
+        for name, field in (("u0", u0), ("v0", v0)):
+            finite = torch.isfinite(field.detach())
+            if real is not None:
+                finite = finite | ~real
+            if not bool(finite.all()):
+                raise ValueError(f"{name} has non-finite values on real sites")
         if scheme in ("semi_implicit", "explicit"):
-            for name, D in (("Du", Du), ("Dv", Dv)):
-                if isinstance(D, torch.Tensor) and D.requires_grad:
-                    continue
-                if isinstance(dt, torch.Tensor) and dt.requires_grad:
-                    continue
-                r = torch.as_tensor(D, dtype=torch.float64).max() * torch.as_tensor(
-                    dt, dtype=torch.float64).max() / dx**2
-                if r > DIFFUSION_BOUND + 1e-12:
-                    raise StabilityError(
-                        f"{name}·dt/dx² = {float(r):.4g} exceeds the explicit-diffusion bound 1/2 "
-                        f"of the {scheme!r} scheme: lower dt (≤ {DIFFUSION_BOUND * dx**2 / float(torch.as_tensor(D).max()):.4g}) "
-                        "or use scheme='dct'")
+            _check_diffusion_bound(scheme, dx, DIFFUSION_BOUND, ("Du", Du, Du_), ("Dv", Dv, Dv_),
+                                   dt, dt_, u0.dtype)
 
-    F_, k_, Du_, Dv_, dt_ = (as_param(p, n, u0) for p, n in
-                             ((F, "F"), (k, "k"), (Du, "Du"), (Dv, "Dv"), (dt, "dt")))
     u, v = u0, v0
     keep = None if mask is None else mask.unsqueeze(1)
     trajectory = []
     warned = False
     if scheme == "dct":
         from .dct import DiffusionPropagator
-        prop_u = DiffusionPropagator(mask, u0.shape[-1], Du_, dt_, dx, like=u0)
-        prop_v = DiffusionPropagator(mask, u0.shape[-1], Dv_, dt_, dx, like=u0)
+        L = u0.shape[-1]
+        prop_u = DiffusionPropagator(mask, L, Du_, dt_, dx, like=u0, boundary=boundary)
+        prop_v = DiffusionPropagator(mask, L, Dv_, dt_, dx, like=u0, boundary=boundary)
     for step in range(int(steps)):
         if scheme == "semi_implicit":
             u_new, v_new = step_semi_implicit(u, v, F_, k_, Du_, Dv_, dt_, mask, boundary, dx)
         elif scheme == "explicit":
-            if check and explicit_condition_violated(v, F_, k_, Du_, Dv_, dt_, dx):
+            if check and explicit_condition_violated(v, F_, k_, Du_, Dv_, dt_, dx, mask):
                 msg = (f"explicit Euler: step {step} violates dt·(v² + F) ≤ 1 − 2 r_u or "
                        "dt·(F + k) ≤ 1 − 2 r_v; the state may leave u ∈ [0, 1], v ≥ 0 "
                        "(use scheme='semi_implicit')")
@@ -255,16 +298,51 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
                     warned = True
             u_new, v_new = step_explicit(u, v, F_, k_, Du_, Dv_, dt_, mask, boundary, dx)
         else:
-            u_half, v_half = prop_u(u), prop_v(v)
-            zero = torch.zeros((), dtype=u.dtype, device=u.device)
-            u_new, v_new = step_semi_implicit(u_half, v_half, F_, k_, zero, zero, dt_, mask,
-                                              boundary, dx)
+            u_new, v_new = react_semi_implicit(prop_u(u), prop_v(v), F_, k_, dt_)
         if keep is not None:
             u_new = torch.where(keep, u_new, u0)
             v_new = torch.where(keep, v_new, v0)
         u, v = u_new, v_new
         if return_trajectory:
             trajectory.append((u, v))
+    if check and steps > 0:
+        _check_finite_result(u, v, mask, scheme, on_violation)
     if return_trajectory:
         return u, v, trajectory
     return u, v
+
+
+def _check_diffusion_bound(scheme, dx, bound, *named, dtype=torch.float64):
+    """StabilityError when some channel's r = D dt / dx² exceeds ``bound`` (explicit diffusion).
+
+    ``named`` = (name, raw D, broadcast D) pairs, then raw dt, broadcast dt, working dtype.
+    Parameters that require grad are skipped (the layer squashes them into range itself).
+    """
+    *pairs, dt, dt_, work_dtype = named
+    if isinstance(dt, torch.Tensor) and dt.requires_grad:
+        return
+    tol = _tolerance(work_dtype)
+    for name, D, D_ in pairs:
+        if isinstance(D, torch.Tensor) and D.requires_grad:
+            continue
+        r = (D_.detach().double() * dt_.detach().double() / dx**2)
+        r_max = float(r.max())
+        if r_max > bound * (1 + tol):
+            D_max = float(D_.detach().max())
+            raise StabilityError(
+                f"{name}·dt/dx² = {r_max:.4g} exceeds the explicit-diffusion bound {bound:g} of "
+                f"the {scheme!r} scheme (valid range r ∈ [0, {bound:g}]): lower dt "
+                f"(≤ {bound * dx**2 / D_max:.4g} for {name} = {D_max:.4g}) or use scheme='dct'")
+
+
+def _check_finite_result(u, v, mask, scheme, on_violation):
+    with torch.no_grad():
+        finite = torch.isfinite(u) & torch.isfinite(v)
+        if mask is not None:
+            finite = finite | ~mask.unsqueeze(1)
+        if not bool(finite.all()):
+            msg = (f"the {scheme!r} integration produced non-finite values: the step size is "
+                   "beyond the scheme's stability bound")
+            if on_violation == "raise":
+                raise StabilityError(msg)
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)

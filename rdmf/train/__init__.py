@@ -1,0 +1,4 @@
+"""Training and evaluation: one config object, the loops, checkpoints, DDP."""
+
+from .config import PRESETS, TrainConfig, load_config, preset, save_config  # noqa: F401
+from .engine import NonFiniteLossError, evaluate, predict_samples, train  # noqa: F401

@@ -1,0 +1,209 @@
+"""One configuration object per run: the reference defaults of DESIGN §5, per-data-set presets,
+and YAML save/load (unknown or ill-typed fields are errors naming the field)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rdmf.io import atomic_write_text
+
+DATASETS = ("synthetic", "qvhighlights", "tvsum", "youtube")
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a run. Defaults are the Moment-DETR / QD-DETR reference (DESIGN §5)."""
+
+    # data
+    dataset: str = "synthetic"
+    data_root: str | None = None
+    domain: str | None = None           # TVSum / YouTube: one model per domain
+    size: str = "ci"                    # synthetic set size
+    data_seed: int = 0                  # seed of the synthetic generator
+    train_split: str = "train"
+    val_split: str = "val"
+    clip_len_s: float = 2.0
+    max_clips: int | None = 75          # QVHighlights' cap; None for TVSum / YouTube
+    max_text_tokens: int = 32
+    video_dim: int | None = None        # filled from the data at train time
+    text_dim: int | None = None
+
+    # model
+    fusion: str = "rd"
+    hidden: int = 256
+    heads: int = 8
+    enc_layers: int = 2
+    dec_layers: int = 2
+    ffn_dim: int = 1024
+    dropout: float = 0.1
+    input_dropout: float = 0.5
+    num_queries: int = 10
+    aux_loss: bool = True
+    cross_layers: int = 2               # cross_attention fusion: text-to-video layers
+    hd_only: bool = False               # TVSum / YouTube: saliency losses only, no decoder
+
+    # RDMF layer (fusion = "rd")
+    rd_channels: int = 16
+    rd_steps: int = 8
+    rd_scheme: str = "semi_implicit"
+    rd_text_kinetics: bool = True
+    rd_diffusion: bool = True
+    rd_reaction: bool = True
+    rd_learn_kinetics: bool = True
+    rd_F_range: tuple[float, float] = (0.001, 0.1)
+    rd_k_range: tuple[float, float] = (0.001, 0.1)
+    rd_sigma_range: tuple[float, float] = (1.0, 10.0)
+    rd_dt_range: tuple[float, float] = (0.05, 2.0)
+    rd_r_max: float = 0.45
+    rd_F_init: tuple[float, float] = (0.02, 0.06)
+    rd_k_init: tuple[float, float] = (0.045, 0.065)
+    rd_sigma_init: float = 2.0
+    rd_dt_init: float = 1.0
+    rd_r_init: float = 0.25
+    rd_explicit_on_violation: str = "raise"
+
+    # losses and matching (DESIGN §5)
+    loss_span: float = 10.0
+    loss_giou: float = 1.0
+    loss_class: float = 4.0
+    background_weight: float = 0.1
+    loss_saliency: float = 1.0
+    saliency_margin: float = 0.2
+    query_negatives: bool = False       # QD-DETR: text rolled by one inside the batch
+    loss_negative: float = 1.0
+    match_span: float = 10.0
+    match_giou: float = 1.0
+    match_class: float = 4.0
+
+    # optimisation
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    batch_size: int = 32
+    epochs: int = 200
+    grad_clip: float = 0.1
+    lr_drop_epochs: int | None = None   # StepLR(gamma 0.1) every N epochs; None = constant lr
+    seed: int = 0
+    device: str = "auto"                # "auto" | "cpu" | "cuda" | "cuda:N"
+    amp: bool = True                    # bfloat16 autocast on CUDA (ignored on CPU)
+    eval_every: int = 1
+    eval_batch_size: int = 64
+    progress: bool = True               # tqdm bars
+    metric: str | None = None           # None = the data set's reference metric
+
+    def __post_init__(self):
+        self.validate()
+
+    # ------------------------------------------------------------------------------------
+    def validate(self) -> "TrainConfig":
+        from rdmf.model.fusion import FUSIONS
+        if self.dataset not in DATASETS:
+            raise ValueError(f"config.dataset: unknown data set {self.dataset!r}; choose one of "
+                             f"{', '.join(DATASETS)}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"config.fusion: unknown fusion {self.fusion!r}; choose one of "
+                             f"{', '.join(FUSIONS)}")
+        for name in ("hidden", "heads", "num_queries", "batch_size", "eval_batch_size",
+                     "eval_every", "rd_channels"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"config.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.hidden % self.heads:
+            raise ValueError(f"config.hidden ({self.hidden}) must be divisible by config.heads "
+                             f"({self.heads})")
+        if self.epochs < 0:
+            raise ValueError(f"config.epochs must be ≥ 0, got {self.epochs}")
+        if self.fusion == "rd":
+            self.rd_settings().validate()
+        return self
+
+    def rd_settings(self):
+        from rdmf.model.rd_fusion import RDSettings
+        return RDSettings(**{f.name: getattr(self, "rd_" + f.name)
+                             for f in fields(RDSettings)})
+
+    @property
+    def metric_name(self) -> str:
+        if self.metric:
+            return self.metric
+        return {"tvsum": "top5-mAP", "youtube": "mAP"}.get(self.dataset, "MR-full-mAP")
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return from_dict({**to_dict(self), **changes})
+
+
+#: per-data-set presets: changes to the reference defaults
+PRESETS: dict[str, dict[str, Any]] = {
+    # the embedded synthetic set (QVHighlights layout); short runs on CPU
+    "synthetic": {"dataset": "synthetic", "epochs": 30, "lr": 3e-4},
+    # the reference protocol of Moment-DETR / QD-DETR on QVHighlights
+    "qvhighlights": {"dataset": "qvhighlights"},
+    # QD-DETR's TVSum script: one model per domain, batch 4, lr 1e-3, 2000 epochs, HD only, no cap
+    "tvsum": {"dataset": "tvsum", "hd_only": True, "max_clips": None, "batch_size": 4,
+              "lr": 1e-3, "epochs": 2000, "domain": "BK"},
+    # YouTube Highlights: same recipe as TVSum (one model per domain, HD only, no cap)
+    "youtube": {"dataset": "youtube", "hd_only": True, "max_clips": None, "batch_size": 4,
+                "lr": 1e-3, "epochs": 2000, "domain": "dog"},
+}
+
+
+def preset(name: str, **overrides: Any) -> TrainConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return from_dict({**PRESETS[name], **overrides})
+
+
+def to_dict(config: TrainConfig) -> dict[str, Any]:
+    """Plain dict (tuples as lists), safe for YAML and for ``torch.load(weights_only=True)``."""
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(config).items()}
+
+
+def from_dict(data: dict[str, Any], source: str = "config") -> TrainConfig:
+    known = {f.name: f for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValueError(f"{source}: unknown field(s) {', '.join(unknown)}")
+    clean = {}
+    for key, value in data.items():
+        default = known[key].default
+        if isinstance(default, tuple):
+            if not isinstance(value, (list, tuple)) or len(value) != len(default):
+                raise ValueError(f"{source}: field {key} must be a list of {len(default)} numbers, "
+                                 f"got {value!r}")
+            value = tuple(float(v) for v in value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{source}: field {key} must be true or false, got {value!r}")
+        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif isinstance(default, (int, float, str)) and value is not None \
+                and not isinstance(value, type(default)):
+            raise ValueError(f"{source}: field {key} must be a {type(default).__name__}, "
+                             f"got {value!r}")
+        clean[key] = value
+    try:
+        return TrainConfig(**clean)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+
+
+def save_config(config: TrainConfig, path: str | os.PathLike) -> Path:
+    return atomic_write_text(path, yaml.safe_dump(to_dict(config), sort_keys=False))
+
+
+def load_config(path: str | os.PathLike) -> TrainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such config file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: malformed YAML ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of config fields")
+    return from_dict(data, source=str(path))

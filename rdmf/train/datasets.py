@@ -1,0 +1,72 @@
+"""Glue between the data sets of :mod:`rdmf.data` and training: loading a split, the feature spec
+a checkpoint records, and ground-truth rows in the official QVHighlights layout."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from rdmf.data.sample import Sample
+
+#: what each data set feeds the model when the data set itself does not say (``feature_spec``)
+DEFAULT_FEATURE_SPECS = {
+    "synthetic": {"video_feature_types": ["synthetic_minilm_projection"],
+                  "text_encoder": "all-MiniLM-L6-v2"},
+    "qvhighlights": {"video_feature_types": ["slowfast", "clip"], "text_encoder": "clip"},
+    "tvsum": {"video_feature_types": ["i3d_rgb", "i3d_opt"], "text_encoder": "clip"},
+    "youtube": {"video_feature_types": ["i3d_rgb", "i3d_opt"], "text_encoder": "none"},
+}
+
+
+def load_split(config, split: str):
+    """The ``split`` of the config's data set through ``rdmf.data.build_dataset``; an empty
+    split is an error naming the data set, split and data root."""
+    try:
+        from rdmf.data import build_dataset
+    except ImportError:
+        raise ValueError("rdmf.data.build_dataset is not available in this checkout: the data "
+                         "readers are missing") from None
+    kwargs = {"data_root": config.data_root, "domain": config.domain, "size": config.size,
+              "seed": config.data_seed}
+    dataset = build_dataset(config.dataset, split, **kwargs)
+    check_not_empty(dataset, f"data set {config.dataset!r}, split {split!r}"
+                    + (f", domain {config.domain!r}" if config.domain else "")
+                    + (f", data root {config.data_root}" if config.data_root else ""))
+    return dataset
+
+
+def check_not_empty(dataset, what: str) -> None:
+    if dataset is None or len(dataset) == 0:
+        raise ValueError(f"{what}: the split is empty (no samples to train or evaluate on)")
+
+
+def feature_spec(config, dataset, video_dim: int, text_dim: int) -> dict:
+    """Feature types and dims the model is trained on (recorded in every checkpoint)."""
+    spec = dict(DEFAULT_FEATURE_SPECS.get(config.dataset, {}))
+    spec.update(getattr(dataset, "feature_spec", None) or {})
+    spec.update({"video_dim": int(video_dim), "text_dim": int(text_dim),
+                 "clip_len_s": float(config.clip_len_s), "dataset": config.dataset})
+    spec.setdefault("video_feature_types", [])
+    spec.setdefault("text_encoder", "unknown")
+    return spec
+
+
+def ground_truth_row(sample: Sample) -> dict:
+    """A QVHighlights annotation row (``qid, duration, relevant_windows, relevant_clip_ids,
+    saliency_scores``) from a sample: the original row when the reader kept it in ``meta``."""
+    for key in ("annotation", "row"):
+        row = sample.meta.get(key) if isinstance(sample.meta, dict) else None
+        if isinstance(row, dict) and "relevant_windows" in row:
+            return row
+    saliency = sample.saliency if sample.saliency is not None else np.zeros((sample.num_clips, 3))
+    relevant = [i for i in range(len(saliency)) if np.any(saliency[i] > 0)]
+    return {"qid": sample.qid, "query": sample.query, "vid": sample.vid,
+            "duration": float(sample.duration_s),
+            "relevant_windows": [[float(a), float(b)] for a, b in np.asarray(sample.windows_s)],
+            "relevant_clip_ids": relevant,
+            "saliency_scores": [[int(round(float(x))) for x in saliency[i]] for i in relevant]}
+
+
+def ground_truth_rows(samples: Sequence[Sample]) -> list[dict]:
+    return [ground_truth_row(s) for s in samples]

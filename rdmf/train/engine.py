@@ -1,0 +1,349 @@
+"""Training and evaluation loops (DETR's ``engine.py``): :func:`train` and :func:`evaluate`.
+
+A run folder holds::
+
+    config.yaml         the exact TrainConfig of the run
+    metrics.jsonl       one JSON line per finished epoch (train losses, val metrics)
+    last.ckpt           model + optimiser + RNG after the last finished epoch (resume point)
+    best.ckpt           the epoch with the best val metric (MR-full-mAP / top5-mAP / mAP)
+    val_preds.jsonl     predictions of the best checkpoint in the official submission format
+    val_metrics.json    its metrics through ``rdmf.eval`` (official layout for QVHighlights)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rdmf.data.sample import Sample, collate
+from rdmf.io import atomic_write_json, atomic_write_jsonl
+from rdmf.model import build_model
+from rdmf.model.losses import Criterion
+from rdmf.model.span_utils import spans_to_windows
+from rdmf.seed import seed_everything
+
+from . import distributed
+from .checkpoint import (BEST, LAST, check_config_matches, check_feature_spec, load_checkpoint,
+                         resolve_checkpoint, save_checkpoint)
+from .config import TrainConfig, from_dict, save_config, to_dict
+from .datasets import check_not_empty, feature_spec, ground_truth_rows, load_split
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN/inf loss or gradient; nothing was written for the bad step."""
+
+
+# ---------------------------------------------------------------------------------------------
+def resolve_device(name: str, info: distributed.DistInfo | None = None) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"config.device = {name!r} but CUDA is not available")
+        if info is not None and info.enabled:
+            return torch.device("cuda", info.local_rank)
+    return torch.device(name)
+
+
+def _autocast(config: TrainConfig, device: torch.device):
+    return torch.autocast(device.type, dtype=torch.bfloat16,
+                          enabled=bool(config.amp and device.type == "cuda"))
+
+
+def _forward(model, batch, negatives: bool = False):
+    return model(batch.video, batch.video_mask, batch.text, batch.text_mask, negatives=negatives)
+
+
+def _pair_seed(config: TrainConfig, epoch: int, index: int) -> int:
+    """Seed of the saliency-pair picks of one sample in one epoch (independent of sharding)."""
+    return ((config.seed * 10_007 + epoch) * 1_000_003 + int(index)) % (2**63 - 1)
+
+
+# --- prediction and metrics ----------------------------------------------------------------
+@torch.no_grad()
+def predict_samples(model, samples: Sequence[Sample], config: TrainConfig,
+                    device: torch.device | str = "cpu", batch_size: int | None = None,
+                    progress: bool = False) -> list[dict]:
+    """Official submission rows (``qid, query, vid, pred_relevant_windows, pred_saliency_scores``).
+
+    Windows: every decoder query's span, clamped to the video, rounded to the clip grid, sorted by
+    foreground probability (no NMS). Saliency: one score per real clip.
+    """
+    was_training = model.training
+    model.eval()
+    device = torch.device(device)
+    batch_size = batch_size or config.eval_batch_size
+    rows = []
+    starts = range(0, len(samples), batch_size)
+    for start in tqdm(starts, desc="predict", disable=not progress, leave=False):
+        chunk = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
+        batch = collate(chunk).to(device)
+        with _autocast(config, device):
+            out = _forward(model, batch)
+        for i, sample in enumerate(chunk):
+            L = sample.num_clips
+            row = {"qid": sample.qid, "query": sample.query, "vid": sample.vid,
+                   "pred_saliency_scores": [round(float(x), 6) for x in out["saliency"][i, :L].float().cpu()]}
+            if "pred_spans" in out:
+                row["pred_relevant_windows"] = windows_with_scores(
+                    out["pred_spans"][i], out["pred_logits"][i], sample.duration_s,
+                    config.clip_len_s)
+            rows.append(row)
+    model.train(was_training)
+    return rows
+
+
+def windows_with_scores(spans: torch.Tensor, logits: torch.Tensor, duration_s: float,
+                        clip_len_s: float, top_k: int | None = None) -> list[list[float]]:
+    """(Q, 2) spans and (Q, 2) logits -> [[start_s, end_s, score], ...] sorted by score."""
+    scores = logits.float().softmax(-1)[:, 0].cpu()
+    windows = spans_to_windows(spans.float().cpu(), duration_s, clip_len_s)
+    order = torch.sort(scores, descending=True, stable=True).indices
+    if top_k is not None:
+        order = order[:top_k]
+    # (+ 0.0 turns a rounded -0.0 into 0.0)
+    return [[round(float(windows[q, 0]), 4) + 0.0, round(float(windows[q, 1]), 4) + 0.0,
+             round(float(scores[q]), 6)] for q in order]
+
+
+def compute_metrics(rows: list[dict], samples: Sequence[Sample], config: TrainConfig) -> dict | None:
+    """Metrics through :mod:`rdmf.eval`; ``None`` when the split has no labels."""
+    from rdmf import eval as rdmf_eval
+    if any(s.saliency is None for s in samples):
+        return None
+    if config.dataset == "tvsum":
+        ap = [rdmf_eval.tvsum_top5_ap(r["pred_saliency_scores"], s.saliency)
+              for r, s in zip(rows, samples)]
+        return {"brief": {"top5-mAP": round(100 * float(np.mean(ap)), 2)},
+                "per_video": {str(s.vid): round(100 * a, 2) for s, a in zip(samples, ap)}}
+    if config.dataset == "youtube":
+        ap = [rdmf_eval.youtube_ap(r["pred_saliency_scores"], s.saliency[:, 0])
+              for r, s in zip(rows, samples)]
+        return {"brief": {"mAP": round(100 * float(np.mean(ap)), 2)},
+                "per_video": {str(s.vid): round(100 * a, 2) for s, a in zip(samples, ap)}}
+    if any(len(s.windows_s) == 0 for s in samples) and not config.hd_only:
+        return None
+    return rdmf_eval.evaluate_qvhighlights(rows, ground_truth_rows(samples))
+
+
+def _write_outputs(folder: Path, split: str, rows: list[dict], metrics: dict | None) -> None:
+    atomic_write_jsonl(folder / f"{split}_preds.jsonl", rows)
+    if metrics is not None:
+        atomic_write_json(folder / f"{split}_metrics.json", metrics)
+
+
+# --- training ------------------------------------------------------------------------------
+def _dataset_dims(dataset, config: TrainConfig, what: str) -> tuple[int, int]:
+    first = dataset[0]
+    video_dim, text_dim = first.video_feats.shape[1], first.text_feats.shape[1]
+    for name, have, want in (("video_dim", video_dim, config.video_dim),
+                             ("text_dim", text_dim, config.text_dim)):
+        if want is not None and int(want) != int(have):
+            raise ValueError(f"{what}: features have {name} = {have} but config.{name} = {want}")
+    return int(video_dim), int(text_dim)
+
+
+def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = None,
+          resume: bool = True) -> dict[str, Any]:
+    """Train ``config`` into ``run_dir``; resume from ``run_dir/last.ckpt`` when it exists.
+
+    Args:
+        datasets: optional (train, val) sequences of Samples instead of ``config.dataset``.
+        resume: continue an interrupted run (same config; only ``epochs`` may grow). False
+            with an existing checkpoint is an error rather than a silent overwrite.
+    Returns:
+        summary dict: best_epoch, best_metric, metric_name, epochs, last metrics row.
+    """
+    config = config.replace()  # a validated copy
+    info = distributed.setup("cuda" if config.device.startswith("cuda") or (
+        config.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = resolve_device(config.device, info)
+    run_dir = Path(run_dir)
+    seed_everything(config.seed)
+
+    if datasets is None:
+        train_set, val_set = load_split(config, config.train_split), load_split(config, config.val_split)
+    else:
+        train_set, val_set = datasets
+        check_not_empty(train_set, "train split")
+        check_not_empty(val_set, "val split")
+    video_dim, text_dim = _dataset_dims(train_set, config, "train split")
+    config = config.replace(video_dim=video_dim, text_dim=text_dim)
+    _dataset_dims(val_set, config, "val split")
+    spec = feature_spec(config, train_set, video_dim, text_dim)
+
+    last_path = run_dir / LAST
+    state = None
+    if last_path.is_file():
+        if not resume:
+            raise ValueError(f"{run_dir}: already holds a run ({LAST}); resume it or choose a "
+                             "new run folder")
+        state = load_checkpoint(last_path)
+        check_config_matches(last_path, state["config"], to_dict(config))
+        check_feature_spec(state["feature_spec"], video_dim, text_dim, str(last_path))
+
+    model = build_model(config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_drop_epochs or 10**9,
+                                                gamma=0.1)
+    criterion = Criterion(config)
+    start_epoch, step, history = 0, 0, []
+    best_metric, best_epoch = -math.inf, None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, step, history = int(state["epoch"]), int(state["step"]), list(state["history"])
+        best_metric = float(state["best_metric"]) if state["best_metric"] is not None else -math.inf
+        best_epoch = state["best_epoch"]
+        torch.set_rng_state(state["rng"]["torch"])
+        if device.type == "cuda" and state["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+    if info.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, run_dir / "config.yaml")
+        if state is None and (run_dir / "metrics.jsonl").exists():
+            (run_dir / "metrics.jsonl").unlink()  # a run that died before its first checkpoint
+
+    train_model = model
+    if info.enabled:
+        train_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    n = len(train_set)
+    last_finite: dict[str, Any] = {}
+    for epoch in range(start_epoch, config.epochs):
+        t0 = time.time()
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed * 10_007 + epoch)).tolist()
+        batches = [order[i:i + config.batch_size] for i in range(0, n, config.batch_size)]
+        train_model.train()
+        sums: dict[str, float] = {}
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
+                   disable=not (config.progress and info.is_main))
+        for batch_no, global_idx in enumerate(bar):
+            local_idx = distributed.shard(global_idx, info)
+            samples = [train_set[i] for i in local_idx]
+            batch = collate(samples).to(device)
+            seeds = [_pair_seed(config, epoch, i) for i in local_idx]
+            with _autocast(config, device):
+                out = _forward(train_model, batch, negatives=config.query_negatives and len(batch) > 1)
+            loss, terms = criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
+            _check_finite(loss, "loss", info, epoch, batch_no, step, samples, last_finite, terms)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                                       config.grad_clip if config.grad_clip > 0 else float("inf"))
+            _check_finite(grad_norm, "gradient norm", info, epoch, batch_no, step, samples,
+                          last_finite, terms)
+            optimizer.step()
+            step += 1
+            values = {"loss": float(loss.detach())} | {k: float(v.detach()) for k, v in terms.items()}
+            last_finite = {"step": step, **values}
+            for key, value in values.items():
+                sums[key] = sums.get(key, 0.0) + value
+            bar.set_postfix(loss=f"{values['loss']:.3f}")
+        scheduler.step()
+        row = {"epoch": epoch + 1, "step": step, "lr": optimizer.param_groups[0]["lr"],
+               "train_loss": sums.get("loss", 0.0) / max(len(batches), 1),
+               "train": {k: v / max(len(batches), 1) for k, v in sums.items() if k != "loss"}}
+        evaluate_now = (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs
+        if info.is_main and evaluate_now:
+            rows = predict_samples(model, val_set, config, device)
+            metrics = compute_metrics(rows, val_set, config)
+            if metrics is not None:
+                row["val"] = metrics["brief"]
+                value = metrics["brief"].get(config.metric_name)
+                if value is None:
+                    raise ValueError(f"config.metric: {config.metric_name!r} is not among the "
+                                     f"val metrics {sorted(metrics['brief'])}")
+                if value > best_metric:
+                    best_metric, best_epoch = float(value), epoch + 1
+                    row["best"] = True
+                    _write_outputs(run_dir, "val", rows, metrics)
+        row["time_s"] = round(time.time() - t0, 3)
+        history.append(row)
+        if info.is_main:
+            state = {"config": to_dict(config), "feature_spec": spec,
+                     "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "step": step,
+                     "best_metric": None if best_epoch is None else best_metric,
+                     "best_epoch": best_epoch, "metric_name": config.metric_name,
+                     "history": history,
+                     "rng": {"torch": torch.get_rng_state(),
+                             "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}}
+            if row.get("best"):
+                save_checkpoint(run_dir / BEST, state)
+            save_checkpoint(run_dir / LAST, state)
+            atomic_write_jsonl(run_dir / "metrics.jsonl", history)
+            if config.progress:
+                tqdm.write(_epoch_line(row, config))
+        distributed.barrier(info)
+    distributed.cleanup(info)
+    return {"run_dir": str(run_dir), "metric_name": config.metric_name,
+            "best_metric": None if best_epoch is None else best_metric,
+            "best_epoch": best_epoch, "epochs": len(history),
+            "last": history[-1] if history else None}
+
+
+def _epoch_line(row: dict, config: TrainConfig) -> str:
+    text = f"epoch {row['epoch']}/{config.epochs}  loss {row['train_loss']:.4f}"
+    if "val" in row:
+        text += f"  val {config.metric_name} {row['val'].get(config.metric_name)}"
+    return text + ("  (best)" if row.get("best") else "")
+
+
+def _check_finite(value: torch.Tensor, what: str, info, epoch: int, batch_no: int, step: int,
+                  samples: Sequence[Sample], last_finite: dict, terms: dict) -> None:
+    finite = torch.isfinite(value.detach()).all().float().reshape(1).cpu()
+    if info.enabled:
+        torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
+    if finite.item() >= 1:
+        return
+    bad = {k: float(v.detach()) for k, v in terms.items() if not math.isfinite(float(v.detach()))}
+    raise NonFiniteLossError(
+        f"non-finite {what} at epoch {epoch + 1}, batch {batch_no}, step {step + 1}; "
+        f"batch qids {[s.qid for s in samples][:16]}; non-finite terms {bad or '(on another process)'}; "
+        f"last finite values {last_finite or '(none: first step)'}; no checkpoint was written "
+        "for this epoch")
+
+
+# --- evaluation ----------------------------------------------------------------------------
+def load_model(path_or_run_dir: str | Path, which: str = "best", device: str | torch.device = "cpu",
+               data_root: str | None = None):
+    """(model in eval mode, config, feature spec, checkpoint path) of a run folder or file."""
+    path = resolve_checkpoint(path_or_run_dir, which)
+    state = load_checkpoint(path)
+    config = from_dict(state["config"], source=f"{path} (config)")
+    if data_root is not None:
+        config = config.replace(data_root=str(data_root))
+    model = build_model(config)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        raise ValueError(f"{path}: weights do not match the model its config describes "
+                         f"({str(err).splitlines()[0]})") from None
+    return model.to(device).eval(), config, state["feature_spec"], path
+
+
+def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best",
+             data_root: str | None = None, dataset=None, device: str = "cpu",
+             write: bool = True) -> dict | None:
+    """Predict ``split`` with a run's checkpoint; write ``{split}_preds.jsonl`` and
+    ``{split}_metrics.json`` next to the checkpoint. Returns the metrics (None without labels)."""
+    model, config, spec, path = load_model(run_dir, checkpoint, device, data_root)
+    if dataset is None:
+        dataset = load_split(config, split)
+    check_not_empty(dataset, f"split {split!r}")
+    video_dim, text_dim = dataset[0].video_feats.shape[1], dataset[0].text_feats.shape[1]
+    check_feature_spec(spec, video_dim, text_dim, f"split {split!r} vs {path}")
+    rows = predict_samples(model, dataset, config, device, progress=config.progress)
+    metrics = compute_metrics(rows, dataset, config)
+    if write:
+        _write_outputs(path.parent, split, rows, metrics)
+    return metrics
