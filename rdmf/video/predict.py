@@ -157,6 +157,22 @@ def check_compatible(expected: ExpectedFeatures, extractor: ClipExtractor,
     return replace(expected, endpoints=endpoints)
 
 
+def _with_model_limits(expected: ExpectedFeatures, predictor) -> ExpectedFeatures:
+    """Trained length and token cap from the predictor's config when the spec does not give them.
+
+    ``rdmf.train.TrainConfig.max_clips`` (75 for QVHighlights; None = no cap, no chunking) and
+    ``max_text_tokens`` (32).
+    """
+    spec = getattr(predictor, "feature_spec", None) or {}
+    config = getattr(predictor, "config", None)
+    changes = {}
+    if "max_clips" not in spec and config is not None and hasattr(config, "max_clips"):
+        changes["max_clips"] = int(config.max_clips) if config.max_clips else 10**9
+    if "max_tokens" not in spec and getattr(config, "max_text_tokens", None):
+        changes["max_tokens"] = int(config.max_text_tokens)
+    return replace(expected, **changes) if changes else expected
+
+
 # -------------------------------------------------------------------- results
 @dataclass
 class QueryPrediction:
@@ -231,9 +247,7 @@ class VideoPredictor:
         self.checkpoint = str(checkpoint)
         expected = parse_feature_spec(getattr(predictor, "feature_spec", None),
                                       source=f"checkpoint {checkpoint}")
-        max_clips = getattr(predictor, "max_clips", None)
-        if max_clips and "max_clips" not in (predictor.feature_spec or {}):
-            expected = replace(expected, max_clips=int(max_clips))
+        expected = _with_model_limits(expected, predictor)
         self.expected = check_compatible(expected, extractor, self.checkpoint)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.overlap_clips = overlap_clips

@@ -1,0 +1,145 @@
+"""``rdmf predict`` with a real checkpoint: a tiny RDMF model trained here for a few steps (via
+``rdmf.train.train``) on toy features of the tiny CLIP's widths, then loaded through
+``rdmf.inference.Predictor.from_checkpoint`` exactly as a user's run folder would be."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rdmf.cli import main
+from rdmf.data.features import prepare_text_features, prepare_video_features
+from rdmf.inference import Predictor
+from rdmf.train import TrainConfig, train
+from rdmf.train.toy import toy_samples
+from rdmf.video.clip_features import ClipExtractor
+from rdmf.video.predict import VideoPredictor
+from rdmf.video.testing import encode_test_video
+from rdmf.video.tiny_clip import make_tiny_clip, save_tiny_clip
+
+IMAGE_DIM, TEXT_DIM = 24, 32   # the tiny CLIP's projection and text widths
+TRAINED_CLIPS = 12             # the model's trained length (QVHighlights: 75)
+
+
+class ClipFeatureSamples(list):
+    """Toy samples that declare themselves CLIP features (as a CLIP-only reader would)."""
+
+    feature_spec = {"video_feature_types": ["clip"], "text_encoder": "clip"}
+
+
+def _train(run_dir, *, video_dim=IMAGE_DIM + 2, spec=ClipFeatureSamples.feature_spec):
+    data = type("Samples", (list,), {"feature_spec": spec})
+    train_set = data(toy_samples(16, seed=0, video_dim=video_dim, text_dim=TEXT_DIM,
+                                 num_clips=TRAINED_CLIPS))
+    val_set = data(toy_samples(4, seed=1, video_dim=video_dim, text_dim=TEXT_DIM,
+                               num_clips=TRAINED_CLIPS))
+    config = TrainConfig(dataset="qvhighlights", hidden=32, heads=4, ffn_dim=64, enc_layers=1,
+                         dec_layers=1, rd_channels=4, epochs=2, batch_size=8, device="cpu",
+                         progress=False, max_clips=TRAINED_CLIPS, seed=0)
+    train(config, run_dir, datasets=(train_set, val_set), resume=False)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return _train(tmp_path_factory.mktemp("runs") / "tiny_clip_rd")
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory):
+    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny_clip", seed=0)
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory):
+    return encode_test_video(tmp_path_factory.mktemp("v") / "kitchen.mp4", np.arange(0, 19, 0.5))
+
+
+def _predict(video, out, run_dir, clip_folder, cache, *extra):
+    return main(["predict", str(video), "--checkpoint", str(run_dir), "--clip-model",
+                 str(clip_folder), "--out", str(out), "--cache-dir", str(cache),
+                 "--no-progress", *extra])
+
+
+def test_cli_with_a_trained_checkpoint(tmp_path, video, run_dir, clip_folder, capsys):
+    out = tmp_path / "out"
+    assert _predict(video, out, run_dir, clip_folder, tmp_path / "cache",
+                    "--query", "a man opens the fridge") == 0
+    assert "a man opens the fridge" in capsys.readouterr().out
+    (path,) = out.glob("*.json")
+    data = json.loads(path.read_text())
+    assert data["num_clips"] == 10 and len(data["saliency"]) == 10  # ceil(19 / 2)
+    assert 1 <= len(data["windows"]) <= 10
+    assert all(0.0 <= s < e <= 19.0 and 0.0 <= c <= 1.0 for s, e, c in data["windows"])
+    assert data["checkpoint"] == str(run_dir)
+    assert (out / f"{path.stem}.png").read_bytes()[:4] == b"\x89PNG"
+
+    # the same answer as the model applied directly to the prepared features
+    predictor = Predictor.from_checkpoint(run_dir)
+    model, tokenizer = make_tiny_clip(seed=0)
+    extractor = ClipExtractor(model, tokenizer)
+    vp = VideoPredictor(predictor, extractor, progress=False)
+    feats = vp.features(video)
+    direct = predictor.predict(prepare_video_features([feats.clip_features]),
+                               prepare_text_features(extractor.encode_text(
+                                   "a man opens the fridge")), 19.0)
+    np.testing.assert_allclose(data["saliency"], direct["saliency"], atol=1e-5)
+    np.testing.assert_allclose(data["windows"], direct["windows"], atol=1e-5)
+
+
+def test_trained_checkpoint_twice_gives_identical_files(tmp_path, video, run_dir, clip_folder):
+    outputs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert _predict(video, out, run_dir, clip_folder, tmp_path / f"cache_{name}",
+                        "--query", "someone cuts bread") == 0
+        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert outputs[0] == outputs[1]
+
+
+def test_long_video_with_the_trained_checkpoint(tmp_path, run_dir, clip_folder):
+    long_video = encode_test_video(tmp_path / "long.mp4", np.arange(0, 61, 1.0))  # 31 clips
+    out = tmp_path / "out"
+    assert _predict(long_video, out, run_dir, clip_folder, tmp_path / "cache",
+                    "--query", "a dog", "--top-k", "4") == 0
+    (path,) = out.glob("*.json")
+    data = json.loads(path.read_text())
+    assert data["num_clips"] == 31 and len(data["saliency"]) == 31
+    assert data["chunks_clips"] == [[0, 12], [6, 18], [12, 24], [18, 30], [19, 31]]
+    assert 1 <= len(data["windows"]) <= 4
+    assert all(0.0 <= s < e <= 61.0 for s, e, _ in data["windows"])
+
+
+def test_checkpoint_of_other_widths_is_rejected_before_decoding(tmp_path, video, run_dir,
+                                                                 capsys):
+    wide = save_tiny_clip(tmp_path / "wide_clip", projection_dim=40)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert _predict(video, out, run_dir, wide, cache, "--query", "x") == 2
+    err = capsys.readouterr().err
+    assert str(run_dir) in err and "26-d video input" in err and "40-d" in err
+    assert not out.exists() and not cache.exists()
+
+
+def test_slowfast_clip_checkpoint_is_rejected(tmp_path, video, clip_folder, capsys):
+    run = _train(tmp_path / "sf_clip", video_dim=IMAGE_DIM + 10 + 2,
+                 spec={"video_feature_types": ["slowfast", "clip"], "text_encoder": "clip"})
+    assert _predict(video, tmp_path / "out", run, clip_folder, tmp_path / "cache",
+                    "--query", "x") == 2
+    err = capsys.readouterr().err
+    assert "slowfast + clip" in err and "CLIP features alone" in err
+
+
+def test_real_video_with_the_trained_checkpoint(tmp_path, real_data_root, run_dir, clip_folder):
+    video = real_data_root / "qvhighlights" / "video" / "HY7EC5zXoEE_60.0_210.0.mp4"
+    if not video.is_file():
+        pytest.skip(f"{video} not present")
+    out = tmp_path / "out"
+    assert _predict(video, out, run_dir, clip_folder, tmp_path / "cache", "--query",
+                    "A couple walking together around and showing their outfits.") == 0
+    (path,) = out.glob("*.json")
+    data = json.loads(path.read_text())
+    assert data["num_clips"] == 75 and data["duration_s"] == 150.0
+    assert len(data["chunks_clips"]) > 1  # 75 clips > the 12 this tiny model was trained on
+    assert (out / f"{path.stem}.png").read_bytes()[:4] == b"\x89PNG"
