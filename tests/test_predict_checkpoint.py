@@ -12,34 +12,18 @@ import pytest
 from rdmf.cli import main
 from rdmf.data.features import prepare_text_features, prepare_video_features
 from rdmf.inference import Predictor
-from rdmf.train import TrainConfig, train
-from rdmf.train.toy import toy_samples
 from rdmf.video.clip_features import ClipExtractor
+from rdmf.video.demo import TINY_IMAGE_DIM, TINY_TEXT_DIM, train_tiny_checkpoint
 from rdmf.video.predict import VideoPredictor
 from rdmf.video.testing import encode_test_video
 from rdmf.video.tiny_clip import make_tiny_clip, save_tiny_clip
 
-IMAGE_DIM, TEXT_DIM = 24, 32   # the tiny CLIP's projection and text widths
+IMAGE_DIM, TEXT_DIM = TINY_IMAGE_DIM, TINY_TEXT_DIM
 TRAINED_CLIPS = 12             # the model's trained length (QVHighlights: 75)
 
 
-class ClipFeatureSamples(list):
-    """Toy samples that declare themselves CLIP features (as a CLIP-only reader would)."""
-
-    feature_spec = {"video_feature_types": ["clip"], "text_encoder": "clip"}
-
-
-def _train(run_dir, *, video_dim=IMAGE_DIM + 2, spec=ClipFeatureSamples.feature_spec):
-    data = type("Samples", (list,), {"feature_spec": spec})
-    train_set = data(toy_samples(16, seed=0, video_dim=video_dim, text_dim=TEXT_DIM,
-                                 num_clips=TRAINED_CLIPS))
-    val_set = data(toy_samples(4, seed=1, video_dim=video_dim, text_dim=TEXT_DIM,
-                               num_clips=TRAINED_CLIPS))
-    config = TrainConfig(dataset="qvhighlights", hidden=32, heads=4, ffn_dim=64, enc_layers=1,
-                         dec_layers=1, rd_channels=4, epochs=2, batch_size=8, device="cpu",
-                         progress=False, max_clips=TRAINED_CLIPS, seed=0)
-    train(config, run_dir, datasets=(train_set, val_set), resume=False)
-    return run_dir
+def _train(run_dir, **kwargs):
+    return train_tiny_checkpoint(run_dir, trained_clips=TRAINED_CLIPS, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +108,8 @@ def test_checkpoint_of_other_widths_is_rejected_before_decoding(tmp_path, video,
 
 def test_slowfast_clip_checkpoint_is_rejected(tmp_path, video, clip_folder, capsys):
     run = _train(tmp_path / "sf_clip", video_dim=IMAGE_DIM + 10 + 2,
-                 spec={"video_feature_types": ["slowfast", "clip"], "text_encoder": "clip"})
+                 feature_spec={"video_feature_types": ["slowfast", "clip"],
+                               "text_encoder": "clip"})
     assert _predict(video, tmp_path / "out", run, clip_folder, tmp_path / "cache",
                     "--query", "x") == 2
     err = capsys.readouterr().err
