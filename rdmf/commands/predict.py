@@ -132,18 +132,22 @@ def run(args) -> int:
 
 
 def print_table(results, written) -> None:
-    header = f"{'video':<24} {'query':<36} {'top window (s)':>16} {'score':>7} {'peak (s)':>8}"
+    header = f"{'video':<24} {'query':<36} {'top window (s)':>15} {'score':>6} {'peak (s)':>8}"
     print(header)
     print("-" * len(header))
     for result in results:
-        name = Path(result.video).name
-        query = result.query if len(result.query) <= 36 else result.query[:33] + "..."
+        name = _shorten(Path(result.video).name, 24)
+        query = _shorten(result.query, 36)
         if result.windows:
             start, end, score = result.windows[0]
-            window, score_text = f"{start:6.1f}-{end:6.1f}", f"{score:7.3f}"
+            window, score_text = f"{start:.1f}-{end:.1f}", f"{score:.3f}"
         else:
             window, score_text = "-", "-"
         peak = result.centres_s[max(range(len(result.saliency)), key=result.saliency.__getitem__)]
-        print(f"{name[:24]:<24} {query:<36} {window:>16} {score_text:>7} {peak:8.1f}")
+        print(f"{name:<24} {query:<36} {window:>15} {score_text:>6} {peak:8.1f}")
     out_dirs = sorted({str(paths["json"].parent) for paths in written})
     print(f"wrote {len(written)} prediction(s) to {', '.join(out_dirs)}", file=sys.stdout)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -282,7 +282,7 @@ def extract_video_features(video: str | Path, extractor: ClipExtractor, *,
     feats = np.zeros((info.num_clips, extractor.image_dim), dtype=np.float32)
     thumbs = np.zeros((info.num_clips, thumb_size[1], thumb_size[0], 3), dtype=np.uint8)
     centres = np.zeros(info.num_clips, dtype=np.float64)
-    bar = tqdm(total=info.num_clips, desc=f"CLIP {video.name}", unit="clip",
+    bar = tqdm(total=info.num_clips, desc=f"decode + CLIP {video.name}", unit="clip",
                disable=not progress, file=sys.stderr, leave=False)
     pending: list[tuple[int, np.ndarray]] = []
 
@@ -293,7 +293,7 @@ def extract_video_features(video: str | Path, extractor: ClipExtractor, *,
         pending.clear()
 
     try:
-        for i, centre, frame in iter_clip_frames(video, clip_len_s, info=info, progress=progress):
+        for i, centre, frame in iter_clip_frames(video, clip_len_s, info=info, progress=False):
             centres[i] = centre
             thumbs[i] = _thumbnail(frame, thumb_size)
             pending.append((i, frame))
