@@ -258,6 +258,7 @@ def test_cli_dimension_mismatch_fails_before_decoding(tmp_path, short_video, fak
     assert not out.exists() and not cache.exists()
 
 
+@pytest.mark.realdata
 def test_cli_on_the_real_qvhighlights_video(tmp_path, real_data_root, fake_checkpoint,
                                             clip_folder):
     video = real_data_root / "qvhighlights" / "video" / "HY7EC5zXoEE_60.0_210.0.mp4"

@@ -116,6 +116,7 @@ def test_slowfast_clip_checkpoint_is_rejected(tmp_path, video, clip_folder, caps
     assert "slowfast + clip" in err and "CLIP features alone" in err
 
 
+@pytest.mark.realdata
 def test_real_video_with_the_trained_checkpoint(tmp_path, real_data_root, run_dir, clip_folder):
     video = real_data_root / "qvhighlights" / "video" / "HY7EC5zXoEE_60.0_210.0.mp4"
     if not video.is_file():

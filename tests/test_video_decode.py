@@ -79,6 +79,7 @@ def test_progress_bar_goes_to_stderr(tmp_path, capsys):
     assert "decode p.mp4" in captured.err
 
 
+@pytest.mark.realdata
 def test_real_qvhighlights_video_has_75_clips_at_odd_seconds(real_data_root):
     path = real_data_root / "qvhighlights" / "video" / "HY7EC5zXoEE_60.0_210.0.mp4"
     if not path.is_file():

@@ -117,3 +117,9 @@ def test_from_pretrained_folder_matches_the_in_memory_model(tmp_path, extractor)
 def test_from_pretrained_bad_path_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="--clip-model .*nothing_here"):
         ClipExtractor.from_pretrained(str(tmp_path / "nothing_here"))
+
+
+def test_feature_extraction_shows_one_progress_bar_on_stderr(tmp_path, extractor, video, capsys):
+    extract_video_features(video, extractor, cache_dir=None, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "decode + CLIP clip.mp4" in captured.err
