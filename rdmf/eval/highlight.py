@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import torch
 
 SALIENCY_MINIMA: dict[str, int] = {"Fair": 2, "Good": 3, "VeryGood": 4}
 CLIP_LEN_S = 2.0
@@ -33,25 +32,42 @@ def highlight_average_precision(labels: np.ndarray, scores: np.ndarray) -> float
     labels = np.asarray(labels, dtype=float)
     scores = np.asarray(scores, dtype=float)
     if labels.shape != scores.shape or labels.ndim != 1:
-        raise ValueError(f"labels {labels.shape} and scores {scores.shape} must be equal 1-D shapes")
+        raise ValueError(f"labels {labels.shape} and scores {scores.shape} must be equal "
+                         f"1-D shapes")
     if labels.size == 0:
         raise ValueError("highlight AP of an empty ranking is undefined")
     if np.all(labels == labels[0]):
         return 0.0 if labels[0] == 0 else 1.0
+    order, ends = _score_groups(scores)
+    return _grouped_ap(labels[order], ends)
+
+
+def _score_groups(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order of (L,) scores by decreasing value and the last sorted index of each group of equal
+    scores (one threshold per group, as sklearn's ``precision_recall_curve``)."""
     order = np.argsort(-scores, kind="stable")
-    sorted_scores, sorted_labels = scores[order], labels[order]
-    # last index of each group of equal scores = one threshold
-    ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_scores.size - 1]
+    sorted_scores = scores[order]
+    ends = np.append(np.flatnonzero(sorted_scores[1:] != sorted_scores[:-1]), scores.size - 1)
+    return order, ends
+
+
+def _grouped_ap(sorted_labels: np.ndarray, ends: np.ndarray) -> float:
+    """The official highlight AP from labels sorted by decreasing score and the group ends."""
+    total = sorted_labels.sum()
+    if total == 0:
+        return 0.0
+    if total == sorted_labels.size:
+        return 1.0
     tp = np.cumsum(sorted_labels)[ends]
     fp = (ends + 1) - tp
     precision = tp / (tp + fp)                      # thresholds from high to low score
     recall = (tp / tp[-1]).astype(np.float32)       # the official code compares recall in float32
     best = np.maximum.accumulate(precision[::-1])[::-1]   # best precision at >= this recall
-    # one value per distinct recall level > 0: the point with the highest threshold in the level
-    first_of_level = np.r_[True, recall[1:] != recall[:-1]]
-    keep = first_of_level & (recall > 0)
-    # the official order is by decreasing recall
-    return float(np.mean(best[keep][::-1]))
+    # one value per distinct recall level > 0, taken at the highest threshold of the level,
+    # in the official order (decreasing recall)
+    first_of_level = np.ones(recall.size, dtype=bool)
+    first_of_level[1:] = recall[1:] != recall[:-1]
+    return float(np.mean(best[first_of_level & (recall > 0)][::-1]))
 
 
 def pad_or_truncate(scores: Sequence[float], length: int) -> np.ndarray:
@@ -64,7 +80,7 @@ def pad_or_truncate(scores: Sequence[float], length: int) -> np.ndarray:
 
 def qvhighlights_clip_labels(duration: float, relevant_clip_ids: Sequence[int],
                              saliency_scores: Sequence[Sequence[float]]) -> np.ndarray:
-    """(int(duration / 2), 3) annotator scores in 0..4 for every clip (0 outside the relevant clips)."""
+    """(int(duration / 2), 3) annotator scores in 0..4 for every clip (0 outside relevant clips)."""
     num_clips = int(duration / CLIP_LEN_S)
     full = np.zeros((num_clips, 3))
     ids = np.asarray(relevant_clip_ids, dtype=int)
@@ -88,30 +104,36 @@ def qvhighlights_highlight_scores(pred_saliency: Sequence[Sequence[float]],
     if len(pred_saliency) != len(gt_clip_scores):
         raise ValueError(f"{len(pred_saliency)} predicted rows but {len(gt_clip_scores)} GT rows")
     preds = [np.asarray(p, dtype=float) for p in pred_saliency]
-    top = [int(np.argmax(p)) for p in preds]
-    out = {}
-    for name, minimum in SALIENCY_MINIMA.items():
-        ap = np.zeros((len(preds), 3))
-        hit = np.zeros((len(preds), 3))
-        for q, (pred, gt) in enumerate(zip(preds, gt_clip_scores)):
-            binary = (gt >= minimum).astype(float)                    # (C, 3)
-            if top[q] < len(binary):
-                hit[q] = binary[top[q]]
-            fitted = pad_or_truncate(pred, len(binary))
-            for a in range(binary.shape[1]):
-                ap[q, a] = highlight_average_precision(binary[:, a], fitted)
-        out[name] = {"mAP": float(np.mean(ap)), "Hit1": float(np.mean(np.max(hit, 1)))}
-    return out
+    names = list(SALIENCY_MINIMA)
+    ap = np.zeros((len(names), len(preds), 3))
+    hit = np.zeros((len(names), len(preds), 3))
+    for q, (pred, gt) in enumerate(zip(preds, gt_clip_scores)):
+        top = int(np.argmax(pred))                    # untruncated, first maximum
+        order, ends = _score_groups(pad_or_truncate(pred, len(gt)))
+        sorted_gt = gt[order]
+        for m, name in enumerate(names):
+            binary = (sorted_gt >= SALIENCY_MINIMA[name]).astype(float)   # (C, 3), ranked
+            if top < len(gt):
+                hit[m, q] = gt[top] >= SALIENCY_MINIMA[name]
+            for a in range(gt.shape[1]):
+                ap[m, q, a] = _grouped_ap(binary[:, a], ends)
+    return {name: {"mAP": float(np.mean(ap[m])), "Hit1": float(np.mean(np.max(hit[m], 1)))}
+            for m, name in enumerate(names)}
 
 
-def _ranked(scores: torch.Tensor | np.ndarray | Sequence[float]) -> torch.Tensor:
-    """Indices by decreasing score; ties keep clip order (a stable sort)."""
-    scores = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+def _ranked(scores) -> np.ndarray:
+    """Indices of (L,) scores by decreasing score; ties keep clip order (a stable sort)."""
+    scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 1:
-        raise ValueError(f"scores must be 1-D (L,), got shape {tuple(scores.shape)}")
-    if torch.isnan(scores).any():
+        raise ValueError(f"scores must be 1-D (L,), got shape {scores.shape}")
+    if np.isnan(scores).any():
         raise ValueError("scores contain NaN")
-    return torch.argsort(scores, descending=True, stable=True)
+    return np.argsort(-scores, kind="stable")
+
+
+def lower_median(values: np.ndarray) -> float:
+    """The median as ``torch.median`` defines it: the lower of the two middle values."""
+    return float(np.sort(values)[(values.size - 1) // 2])
 
 
 def trapezoid_ranking_ap(ranked_labels: Sequence[float]) -> float:
@@ -134,20 +156,22 @@ def tvsum_top5_ap(scores, user_scores, top_k: int = 5) -> float:
 
     scores: (L,) predicted clip scores; user_scores: (L, U) annotator scores (U = 20 in TVSum).
     For each annotator a clip is positive iff its score is above that annotator's median
-    (``torch.median``: the lower middle value); the clips are ranked by predicted score (ties in
-    clip order) and the top ``top_k`` are scored with ``trapezoid_ranking_ap``.
+    (``torch.median``: the lower middle value, see ``lower_median``); the clips are ranked by
+    predicted score (ties in clip order) and the top ``top_k`` are scored with
+    ``trapezoid_ranking_ap``. The official code sorts with ``torch.argsort``, which is stable only
+    up to 16 clips on CPU; here ties are always broken by clip order.
     """
-    users = torch.as_tensor(np.asarray(user_scores, dtype=np.float32))
+    users = np.asarray(user_scores, dtype=np.float32)
     if users.ndim != 2:
-        raise ValueError(f"user_scores must be (L, U), got shape {tuple(users.shape)}")
+        raise ValueError(f"user_scores must be (L, U), got shape {users.shape}")
     order = _ranked(scores)
-    if order.numel() != users.shape[0]:
-        raise ValueError(f"scores have {order.numel()} clips but user_scores {users.shape[0]}")
+    if order.size != users.shape[0]:
+        raise ValueError(f"scores have {order.size} clips but user_scores {users.shape[0]}")
     per_user = []
     for u in range(users.shape[1]):
         column = users[:, u]
-        positive = (column > column.median()).double()
-        per_user.append(trapezoid_ranking_ap(positive[order].tolist()[:top_k]))
+        positive = (column > lower_median(column)).astype(np.float64)
+        per_user.append(trapezoid_ranking_ap(positive[order][:top_k].tolist()))
     return sum(per_user) / len(per_user)
 
 
@@ -159,7 +183,6 @@ def youtube_ap(scores, match) -> float:
     """
     match = np.asarray(match, dtype=float)
     order = _ranked(scores)
-    if order.numel() != match.shape[0] or match.ndim != 1:
-        raise ValueError(f"scores have {order.numel()} clips but match has shape {match.shape}")
-    positive = torch.as_tensor((match > 0).astype(np.float64))
-    return trapezoid_ranking_ap(positive[order].tolist())
+    if match.ndim != 1 or order.size != match.shape[0]:
+        raise ValueError(f"scores have {order.size} clips but match has shape {match.shape}")
+    return trapezoid_ranking_ap((match > 0).astype(np.float64)[order].tolist())

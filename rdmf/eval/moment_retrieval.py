@@ -1,4 +1,4 @@
-"""QVHighlights moment-retrieval metrics, defined as the official Moment-DETR evaluator defines them.
+"""QVHighlights moment-retrieval metrics, as the official Moment-DETR evaluator defines them.
 
 Definitions (``docs/evaluation.md`` has the full text):
 
@@ -101,7 +101,19 @@ def query_average_precision(pred_windows: Sequence[Sequence[float]],
     fp_cum = np.cumsum(1.0 - tp, axis=1)
     recall = tp_cum / float(len(gts))
     precision = tp_cum / (tp_cum + fp_cum)
-    return np.array([interpolated_ap(precision[t], recall[t]) for t in range(num_thr)])
+    return _interpolated_ap_rows(precision, recall)
+
+
+def _interpolated_ap_rows(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
+    """``interpolated_ap`` of each row of precision (T, K) and recall (T, K) -> (T,); every row's
+    sum is taken over its own recall steps only, so each value equals ``interpolated_ap``."""
+    num_rows = precision.shape[0]
+    prec = np.concatenate([np.zeros((num_rows, 1)), precision, np.zeros((num_rows, 1))], axis=1)
+    rec = np.concatenate([np.zeros((num_rows, 1)), recall, np.ones((num_rows, 1))], axis=1)
+    prec = np.maximum.accumulate(prec[:, ::-1], axis=1)[:, ::-1]
+    is_step = rec[:, 1:] != rec[:, :-1]                       # (T, K + 1)
+    terms = (rec[:, 1:] - rec[:, :-1]) * prec[:, 1:]
+    return np.array([np.sum(terms[t][is_step[t]]) for t in range(num_rows)])
 
 
 def recall_at_one_ious(first_windows: np.ndarray, gt_windows: Sequence[np.ndarray]) -> np.ndarray:

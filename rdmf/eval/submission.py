@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
+
+import numpy as np
 
 MR_FIELD = "pred_relevant_windows"
 HD_FIELD = "pred_saliency_scores"
@@ -69,7 +72,14 @@ def read_rows(path: str | Path) -> Rows:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _as_list(value: Any) -> Any:
+    """Lists stay lists; tuples and 1-D arrays (from Python callers) become lists."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _check_qids(rows: Rows) -> list:
@@ -78,7 +88,7 @@ def _check_qids(rows: Rows) -> list:
         if "qid" not in row:
             raise ValueError(f"{rows.where(i)}: missing field 'qid'")
         qid = row["qid"]
-        if not isinstance(qid, (int, str)) or isinstance(qid, bool):
+        if not isinstance(qid, (numbers.Integral, str)) or isinstance(qid, (bool, np.bool_)):
             raise ValueError(f"{rows.where(i)}: 'qid' must be an integer or a string")
         if qid in seen:
             raise ValueError(f"{rows.where(i)}: duplicate qid, first seen at "
@@ -89,11 +99,12 @@ def _check_qids(rows: Rows) -> list:
 
 
 def _check_windows(rows: Rows, i: int) -> None:
-    windows = rows.rows[i].get(MR_FIELD)
+    windows = _as_list(rows.rows[i].get(MR_FIELD))
     if not isinstance(windows, list) or not windows:
         raise ValueError(f"{rows.where(i)}: '{MR_FIELD}' must be a non-empty list of "
                          f"[start, end, score] (a row without windows cannot be evaluated)")
     for w_idx, window in enumerate(windows):
+        window = _as_list(window)
         if (not isinstance(window, list) or len(window) != 3
                 or not all(_is_number(v) for v in window)):
             raise ValueError(f"{rows.where(i)}: '{MR_FIELD}'[{w_idx}] must be "
@@ -109,14 +120,15 @@ def _check_windows(rows: Rows, i: int) -> None:
 
 
 def _check_saliency(rows: Rows, i: int, num_clips: int, tolerance: int) -> None:
-    scores = rows.rows[i].get(HD_FIELD)
+    scores = _as_list(rows.rows[i].get(HD_FIELD))
     if not isinstance(scores, list) or not scores or not all(_is_number(v) for v in scores):
         raise ValueError(f"{rows.where(i)}: '{HD_FIELD}' must be a non-empty list of numbers")
     if any(math.isnan(v) for v in scores):
         raise ValueError(f"{rows.where(i)}: '{HD_FIELD}' contains NaN")
     if abs(len(scores) - num_clips) > tolerance:
         raise ValueError(f"{rows.where(i)}: '{HD_FIELD}' has {len(scores)} scores but the "
-                         f"video has {num_clips} clips (tolerance {tolerance})")
+                         f"video has {num_clips} clips (accepted: {num_clips} +/- {tolerance}; "
+                         f"see --saliency-tolerance)")
 
 
 def _check_gt_row(gt: Rows, i: int, need_mr: bool, need_hd: bool) -> None:
@@ -143,7 +155,7 @@ def _check_gt_row(gt: Rows, i: int, need_mr: bool, need_hd: bool) -> None:
             raise ValueError(f"{gt.where(i)}: 'saliency_scores' must hold 3 annotator scores "
                              f"per clip")
         num_clips = int(duration / 2)
-        if any(not isinstance(c, int) or not 0 <= c < num_clips for c in ids):
+        if any(not isinstance(c, numbers.Integral) or not 0 <= c < num_clips for c in ids):
             raise ValueError(f"{gt.where(i)}: 'relevant_clip_ids' outside the {num_clips} clips "
                              f"of the video")
 

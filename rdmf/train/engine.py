@@ -231,19 +231,27 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
             samples = [train_set[i] for i in local_idx]
             batch = collate(samples).to(device)
             seeds = [_pair_seed(config, epoch, i) for i in local_idx]
-            with _autocast(config, device):
-                out = _forward(train_model, batch, negatives=config.query_negatives and len(batch) > 1)
+            where = (info, epoch, batch_no, step, samples, last_finite)
+            _check_finite(torch.stack([batch.video.sum(), batch.text.sum()]), "input features",
+                          *where, {})
+            try:
+                with _autocast(config, device):
+                    out = _forward(train_model, batch,
+                                   negatives=config.query_negatives and len(batch) > 1)
+            except ValueError as err:   # the RD integrator refuses non-finite fields
+                if "non-finite" not in str(err):
+                    raise
+                _check_finite(torch.tensor(float("nan")), f"forward pass ({err})", *where, {})
             loss, terms = criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
-            _check_finite(loss, "loss", info, epoch, batch_no, step, samples, last_finite, terms)
+            _check_finite(loss, "loss", *where, terms)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
                                                        config.grad_clip if config.grad_clip > 0 else float("inf"))
-            _check_finite(grad_norm, "gradient norm", info, epoch, batch_no, step, samples,
-                          last_finite, terms)
+            _check_finite(grad_norm, "gradient norm", *where, terms)
             optimizer.step()
             step += 1
-            values = {"loss": float(loss.detach())} | {k: float(v.detach()) for k, v in terms.items()}
+            values = _mean_over_processes({"loss": loss, **terms}, info)
             last_finite = {"step": step, **values}
             for key, value in values.items():
                 sums[key] = sums.get(key, 0.0) + value
@@ -291,6 +299,16 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
             "last": history[-1] if history else None}
 
 
+def _mean_over_processes(terms: dict[str, torch.Tensor], info) -> dict[str, float]:
+    """Loss terms as floats, averaged over DDP processes (what one process on the whole batch
+    would log)."""
+    values = torch.stack([v.detach().float().reshape(()) for v in terms.values()])
+    if info.enabled:   # on the tensors' device: NCCL reduces CUDA tensors only
+        torch.distributed.all_reduce(values)
+        values = values / info.world_size
+    return dict(zip(terms, values.cpu().tolist()))
+
+
 def _epoch_line(row: dict, config: TrainConfig) -> str:
     text = f"epoch {row['epoch']}/{config.epochs}  loss {row['train_loss']:.4f}"
     if "val" in row:
@@ -300,7 +318,7 @@ def _epoch_line(row: dict, config: TrainConfig) -> str:
 
 def _check_finite(value: torch.Tensor, what: str, info, epoch: int, batch_no: int, step: int,
                   samples: Sequence[Sample], last_finite: dict, terms: dict) -> None:
-    finite = torch.isfinite(value.detach()).all().float().reshape(1).cpu()
+    finite = torch.isfinite(value.detach()).all().float().reshape(1)
     if info.enabled:
         torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
     if finite.item() >= 1:

@@ -1,0 +1,106 @@
+"""One entry point for every data set: :func:`build_dataset`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch.utils.data import Dataset
+
+from rdmf.paths import data_root as resolve_data_root
+from rdmf.paths import generated_data_dir
+
+from . import synth
+from .h5store import H5Dataset, write_h5
+
+DATASETS = ("synthetic", "qvhighlights", "tvsum", "youtube")
+ROOT_FOLDERS = {"qvhighlights": "qvhighlights", "tvsum": "tvsum", "youtube": "youtube_highlights"}
+_DEFAULT = object()
+
+
+def real_dataset_dir(name: str, data_root=None) -> Path:
+    """``<data root>/<folder of name>``; a clear error when the root is unset or lacks it."""
+    root = resolve_data_root(data_root, must_exist=True)
+    path = root / ROOT_FOLDERS[name]
+    if not path.is_dir():
+        raise FileNotFoundError(f"data root {root} has no {ROOT_FOLDERS[name]}/ folder "
+                                f"(needed for data set {name!r})")
+    return path
+
+
+def h5_path(name: str, split: str, *, domain=None, size="ci", seed=0, clip_noise=1.0) -> Path:
+    """Default location of a data set's store under ``data/h5/``."""
+    base = generated_data_dir() / "h5"
+    if name == "synthetic":
+        return base / "synthetic" / synth.dataset_name(size, seed, clip_noise) / f"{split}.h5"
+    tag = f"{domain}_{split}" if domain else split
+    return base / name / f"{tag}.h5"
+
+
+def build_dataset(name: str, split: str, *, data_root=None, domain: str | None = None,
+                  size: str = "ci", seed: int = 0, h5: bool | str | Path = False,
+                  max_clips=_DEFAULT, clip_noise: float = 1.0, strict: bool = False,
+                  progress: bool = False, **kw) -> Dataset:
+    """A ``Dataset`` of :class:`rdmf.data.sample.Sample`.
+
+    Args:
+        name: ``synthetic`` | ``qvhighlights`` | ``tvsum`` | ``youtube``.
+        split: ``train`` | ``val`` | ``test`` (TVSum/YouTube: train | val).
+        data_root: real data root (else ``$RDMF_DATA_ROOT``); unused for ``synthetic``.
+        domain: TVSum / YouTube domain, or ``"all"`` (required for those two).
+        size, seed, clip_noise: which synthetic set (generated under ``data/synthetic/`` on first
+            use; ``clip_noise`` scales its clutter and noise, 1.0 = default difficulty).
+        h5: ``True`` to read from the HDF5 store at the default place (written on first use),
+            or the path of a store.
+        max_clips: video length cap (default 75 for QVHighlights/synthetic, none for TVSum and
+            YouTube).
+        strict: TVSum/YouTube ids without annotation or features raise instead of being
+            skipped with a counted warning.
+        kw: passed to the reader (e.g. ``feature_types``, ``features_dir``, ``missing``,
+            ``layout``, ``test_with_gt``).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; valid: {', '.join(DATASETS)}")
+    if h5:
+        path = Path(h5) if not isinstance(h5, bool) else h5_path(
+            name, split, domain=domain, size=size, seed=seed, clip_noise=clip_noise)
+        if isinstance(h5, bool) and not path.is_file():
+            source = build_dataset(name, split, data_root=data_root, domain=domain, size=size,
+                                   seed=seed, max_clips=max_clips, clip_noise=clip_noise,
+                                   strict=strict, **kw)
+            write_h5(source, path, dataset_name=name, split=split, progress=progress,
+                     source=describe(source, name, split, domain, size, seed, clip_noise))
+        return H5Dataset(path)
+    if name == "synthetic":
+        from .qvhighlights import MomentDataset
+        if split not in synth.SPLITS:
+            raise ValueError(f"unknown synthetic split {split!r}; valid: {', '.join(synth.SPLITS)}")
+        folder = synth.ensure(size, seed, clip_noise=clip_noise, progress=progress)
+        ds = MomentDataset(folder / "annotations" / f"synthetic_{split}.jsonl",
+                           [folder / "video_features"], folder / "text_features",
+                           max_clips=75 if max_clips is _DEFAULT else max_clips,
+                           name="synthetic", **kw)
+        ds.folder, ds.meta = folder, synth.read_meta(folder)
+        return ds
+    if name == "qvhighlights":
+        from .qvhighlights import qvhighlights_dataset
+        return qvhighlights_dataset(real_dataset_dir(name, data_root), split,
+                                    max_clips=75 if max_clips is _DEFAULT else max_clips, **kw)
+    cap = None if max_clips is _DEFAULT else max_clips
+    if name == "tvsum":
+        from .tvsum import TVSumDataset
+        return TVSumDataset(real_dataset_dir(name, data_root), split, domain, strict=strict,
+                            max_clips=cap, **kw)
+    from .youtube import YouTubeDataset
+    return YouTubeDataset(real_dataset_dir(name, data_root), split, domain, strict=strict,
+                          max_clips=cap, **kw)
+
+
+def describe(ds, name, split, domain=None, size=None, seed=None, clip_noise=None) -> dict:
+    """Provenance stored in an h5 file: which data, which generator version."""
+    out = {"dataset": name, "split": split, "domain": domain, "n_samples": len(ds)}
+    if name == "synthetic":
+        out.update(size=size, seed=seed, clip_noise=clip_noise,
+                   generator_version=synth.GENERATOR_VERSION)
+    if getattr(ds, "skipped", None):
+        out["skipped"] = dict(ds.skipped)
+    return out

