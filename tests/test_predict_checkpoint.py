@@ -86,8 +86,8 @@ def test_trained_checkpoint_twice_gives_identical_files(tmp_path, video, run_dir
 def test_long_video_with_the_trained_checkpoint(tmp_path, run_dir, clip_folder):
     long_video = encode_test_video(tmp_path / "long.mp4", np.arange(0, 61, 1.0))  # 31 clips
     out = tmp_path / "out"
-    assert _predict(long_video, out, run_dir, clip_folder, tmp_path / "cache",
-                    "--query", "a dog", "--top-k", "4") == 0
+    assert _predict(long_video, out, run_dir / "best.ckpt", clip_folder, tmp_path / "cache",
+                    "--query", "a dog", "--top-k", "4") == 0  # a checkpoint file works too
     (path,) = out.glob("*.json")
     data = json.loads(path.read_text())
     assert data["num_clips"] == 31 and len(data["saliency"]) == 31
@@ -129,3 +129,40 @@ def test_real_video_with_the_trained_checkpoint(tmp_path, real_data_root, run_di
     assert data["num_clips"] == 75 and data["duration_s"] == 150.0
     assert len(data["chunks_clips"]) > 1  # 75 clips > the 12 this tiny model was trained on
     assert (out / f"{path.stem}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_docs_recipe_clip_only_qvhighlights_model_predicts_on_a_video(tmp_path, real_data_root):
+    """docs/predict.md: train on QVHighlights' CLIP features alone (the one-video fixture here,
+    a tiny model, 2 epochs), then predict on the real video with a 512-d (random) CLIP."""
+    import warnings
+
+    from rdmf.data import build_dataset
+    from rdmf.train import preset, train
+
+    video = real_data_root / "qvhighlights" / "video" / "HY7EC5zXoEE_60.0_210.0.mp4"
+    if not (real_data_root / "qvhighlights" / "features_one_video").is_dir() or not video.is_file():
+        pytest.skip("QVHighlights one-video fixture or video not present")
+
+    def clip_only(split):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fixture has features for one video only
+            data = build_dataset("qvhighlights", split, data_root=real_data_root,
+                                 feature_types=("clip",), missing="skip")
+        data.feature_spec = {"video_feature_types": ["clip"], "text_encoder": "clip"}
+        return data
+
+    train_set = clip_only("train")
+    assert train_set[0].video_feats.shape[1] == 514 and train_set[0].text_feats.shape[1] == 512
+    config = preset("qvhighlights", hidden=32, heads=4, ffn_dim=64, enc_layers=1, dec_layers=1,
+                    rd_channels=4, epochs=2, batch_size=1, device="cpu", progress=False)
+    run = tmp_path / "qvh_clip"
+    train(config, run, datasets=(train_set, train_set), resume=False)
+    clip = save_tiny_clip(tmp_path / "clip512", projection_dim=512, text_hidden=512)
+    out = tmp_path / "out"
+    assert _predict(video, out, run, clip, tmp_path / "cache", "--query", "a couple walks") == 0
+    (path,) = out.glob("*.json")
+    data = json.loads(path.read_text())
+    assert data["num_clips"] == 75 and data["chunks_clips"] == [[0, 75]]  # trained on 75 clips
+    assert 1 <= len(data["windows"]) <= 10
