@@ -236,7 +236,8 @@ class VideoPredictor:
         cache_dir: where per-video feature files go (None: no cache).
         overlap_clips: overlap of consecutive chunks for long videos (default half a chunk).
         top_k: windows kept per query.
-        nms_iou: IoU above which windows from different chunks are merged (long videos only).
+        nms_iou: long videos only: a window whose temporal IoU with a better-scoring kept
+            window (from any chunk) is at least this is dropped (rdmf.video.chunking).
     """
 
     def __init__(self, predictor, extractor: ClipExtractor, *, checkpoint: str = "in-memory",
@@ -268,7 +269,8 @@ class VideoPredictor:
         if not checkpoint.exists():
             raise FileNotFoundError(f"--checkpoint {checkpoint}: no such file or run folder")
         predictor = Predictor.from_checkpoint(checkpoint, device=device)
-        extractor = ClipExtractor.from_pretrained(clip_model, device=device)
+        extractor = ClipExtractor.from_pretrained(clip_model, device=device,
+                                                  progress=kwargs.get("progress", True))
         return cls(predictor, extractor, checkpoint=str(checkpoint), **kwargs)
 
     # ------------------------------------------------------------ features
