@@ -272,3 +272,18 @@ def test_cli_on_the_real_qvhighlights_video(tmp_path, real_data_root, fake_check
     assert data["num_clips"] == 75 and data["duration_s"] == 150.0
     assert data["clip_centres_s"][:3] == [1.0, 3.0, 5.0] and data["chunks_clips"] == [[0, 75]]
     assert (out / (data_file.stem + ".png")).read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_cli_a_bad_video_late_in_a_jsonl_leaves_nothing_written(
+        tmp_path, short_video, fake_checkpoint, clip_folder, capsys):
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(short_video.read_bytes()[:2000])  # header only: unreadable
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"video": str(short_video), "query": "a cat"}) + "\n"
+                     + json.dumps({"video": "corrupt.mp4", "query": "a dog"}) + "\n")
+    out = tmp_path / "out"
+    code = main(["predict", "--queries", str(pairs), "--checkpoint", str(fake_checkpoint),
+                 "--clip-model", str(clip_folder), "--out", str(out), "--no-cache",
+                 "--no-progress"])
+    assert code == 2 and "corrupt.mp4" in capsys.readouterr().err
+    assert not out.exists()  # the first query's answer was not written either

@@ -77,7 +77,8 @@ class ClipExtractor:
             model = CLIPModel.from_pretrained(name_or_path)
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)
         except (OSError, ValueError) as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            text = str(err).strip()
+            first_line = text.splitlines()[0] if text else type(err).__name__
             raise ValueError(f"--clip-model {name_or_path}: cannot load CLIP weights and tokenizer "
                              f"({first_line})") from None
         finally:
