@@ -106,12 +106,16 @@ def test_checkpoint_of_other_widths_is_rejected_before_decoding(tmp_path, video,
     assert not out.exists() and not cache.exists()
 
 
-def test_slowfast_clip_checkpoint_is_rejected(tmp_path, video, clip_folder, capsys):
-    run = _train(tmp_path / "sf_clip", video_dim=IMAGE_DIM + 10 + 2,
-                 feature_spec={"video_feature_types": ["slowfast", "clip"],
-                               "text_encoder": "clip"})
-    assert _predict(video, tmp_path / "out", run, clip_folder, tmp_path / "cache",
-                    "--query", "x") == 2
+def test_slowfast_clip_checkpoint_is_rejected(tmp_path, video, run_dir, clip_folder, capsys):
+    import torch
+
+    # the trained checkpoint, relabelled as a SlowFast + CLIP model (as `--preset qvhighlights`)
+    state = torch.load(run_dir / "best.ckpt", weights_only=True)
+    state["feature_spec"]["video_feature_types"] = ["slowfast", "clip"]
+    (tmp_path / "sf_clip").mkdir()
+    torch.save(state, tmp_path / "sf_clip" / "best.ckpt")
+    assert _predict(video, tmp_path / "out", tmp_path / "sf_clip", clip_folder,
+                    tmp_path / "cache", "--query", "x") == 2
     err = capsys.readouterr().err
     assert "slowfast + clip" in err and "CLIP features alone" in err
 
