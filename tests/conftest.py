@@ -7,6 +7,16 @@ from pathlib import Path
 
 import pytest
 
+# Without a GPU, Triton kernels run in Triton's interpreter; the variable must be set before
+# Triton is first imported (by any test module), so it is set here, at collection start.
+try:
+    import torch as _torch
+
+    if not _torch.cuda.is_available():
+        os.environ.setdefault("TRITON_INTERPRET", "1")
+except ImportError:  # pragma: no cover
+    pass
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -7,7 +7,8 @@ Per sample, with projected clip features X (L, d) and query tokens T (N, d):
 3. kinetics per channel   F_c, k_c, Du_c, σ_c (Dv_c = Du_c / σ_c) and one time step dt, all
                           squashed into ranges where the chosen scheme is provably bounded;
                           F and k may be shifted by the pooled query (text-conditioned kinetics);
-4. K steps of Gray-Scott on the masked lattice through :func:`rdmf.numerics.integrate`;
+4. K steps of Gray-Scott on the masked lattice through :func:`rdmf.kernels.integrate` (the fused
+   Triton kernel on CUDA, :func:`rdmf.numerics.integrate` elsewhere);
 5. fuse                   H = LayerNorm(X + W_o [u_K ; v_K]).
 
 Parameterisation (why it is bounded). The explicit-diffusion schemes keep u ∈ [0, 1], v ≥ 0 for
@@ -29,6 +30,7 @@ import torch
 from torch import nn
 
 from rdmf import numerics
+from rdmf.kernels import integrate as rd_integrate
 
 from .transformer import masked_mean, masked_softmax
 
@@ -170,7 +172,8 @@ class RDFusion(nn.Module):
                 "T_times_F_plus_k": (T * (kin["F"][0] + kin["k"][0])).tolist(),
                 "diffusion_length_clips": torch.sqrt(2 * kin["Du"] * T).tolist()}
 
-    # --- the one call into the numerics (the lead switches this to the CUDA kernel) ---------
+    # --- the one call into the numerics: the fused Triton kernel on CUDA, the PyTorch reference
+    # integrator (rdmf.numerics.integrate) otherwise; both give the same values ----------------
     def integrate_fields(self, u0: torch.Tensor, v0: torch.Tensor, kin: dict[str, torch.Tensor],
                          mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """K steps of the configured scheme. u0, v0 (B, C, L) float32, mask (B, L) -> (u_K, v_K)."""
@@ -182,13 +185,13 @@ class RDFusion(nn.Module):
             # diffusion only: both fields diffuse as one "u" with v ≡ 0 and F = k = 0, for which
             # the Gray-Scott step reduces exactly to explicit (or DCT) diffusion
             zero = torch.zeros((), dtype=u0.dtype, device=u0.device)
-            fields, _ = numerics.integrate(
+            fields, _ = rd_integrate(
                 torch.cat([u0, v0], dim=1), torch.zeros_like(torch.cat([u0, v0], dim=1)),
                 zero, zero, torch.cat([Du, Dv]), zero, dt, self.steps, mask,
                 scheme=s.scheme, on_violation=s.explicit_on_violation)
             return fields[:, : self.channels], fields[:, self.channels:]
-        return numerics.integrate(u0, v0, F, k, Du, Dv, dt, self.steps, mask, scheme=s.scheme,
-                                  on_violation=s.explicit_on_violation)
+        return rd_integrate(u0, v0, F, k, Du, Dv, dt, self.steps, mask, scheme=s.scheme,
+                            on_violation=s.explicit_on_violation)
 
     def seeds(self, video, video_mask, text, text_mask):
         """Seeds u0, v0 (B, C, L) and the pooled query (B, d)."""
