@@ -7,27 +7,13 @@ from pathlib import Path
 
 import pytest
 
-# Without a GPU, Triton kernels run in Triton's interpreter; the variable must be set before
-# Triton is first imported (by any test module), so it is set here, at collection start.
-try:
-    import torch as _torch
-
-    if not _torch.cuda.is_available():
-        os.environ.setdefault("TRITON_INTERPRET", "1")
-except ImportError:  # pragma: no cover
-    pass
-
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _real_data_root() -> Path | None:
     env = os.environ.get("RDMF_DATA_ROOT")
-    candidates = [Path(env)] if env else []
-    candidates.append(REPO.parent / "shared" / "data")  # the development/CI layout
-    for path in candidates:
-        if path.is_dir():
-            return path.resolve()
-    return None
+    path = Path(env) if env else None
+    return path.resolve() if path is not None and path.is_dir() else None
 
 
 @pytest.fixture(scope="session")
