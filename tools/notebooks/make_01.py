@@ -1,25 +1,12 @@
-"""Generate notebooks/01_steady_states.ipynb (run from the repository root).
+"""Generate notebooks/01_steady_states.ipynb (run from the repository root), then execute it:
 
     python tools/notebooks/make_01.py
-    PYTHONPATH=$PWD papermill notebooks/01_steady_states.ipynb /tmp/01.ipynb && cp /tmp/01.ipynb notebooks/01_steady_states.ipynb
+    rdmf reproduce --profile ci --only 01 --update-notebooks
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat as nbf
-
-
-def md(text: str):
-    return nbf.v4.new_markdown_cell(text.strip())
-
-
-def code(text: str, tags=()):
-    cell = nbf.v4.new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
+from nbcells import code, md, write_notebook
 
 
 CELLS = [
@@ -254,16 +241,6 @@ really live.
 ]
 
 
-def build() -> nbf.NotebookNode:
-    nb = nbf.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
 
 if __name__ == "__main__":
-    path = Path(__file__).resolve().parents[2] / "notebooks" / "01_steady_states.ipynb"
-    path.parent.mkdir(exist_ok=True)
-    nbf.write(build(), path)
-    print(f"wrote {path}")
+    write_notebook(CELLS, "01_steady_states.ipynb")

@@ -1,26 +1,12 @@
-"""Generate notebooks/03_numerical_validation.ipynb (run from the repository root).
+"""Generate notebooks/03_numerical_validation.ipynb (run from the repository root), then execute it:
 
     python tools/notebooks/make_03.py
-    PYTHONPATH=$PWD papermill notebooks/03_numerical_validation.ipynb /tmp/03.ipynb \
-        && cp /tmp/03.ipynb notebooks/03_numerical_validation.ipynb
+    rdmf reproduce --profile ci --only 03 --update-notebooks
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat as nbf
-
-
-def md(text: str):
-    return nbf.v4.new_markdown_cell(text.strip())
-
-
-def code(text: str, tags=()):
-    cell = nbf.v4.new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
+from nbcells import code, md, write_notebook
 
 
 CELLS = [
@@ -244,16 +230,6 @@ print("wrote", path.relative_to(reports_dir(profile).parent.parent))
 ]
 
 
-def build() -> nbf.NotebookNode:
-    nb = nbf.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
 
 if __name__ == "__main__":
-    out = Path(__file__).resolve().parents[2] / "notebooks" / "03_numerical_validation.ipynb"
-    nbf.write(build(), out)
-    print("wrote", out)
+    write_notebook(CELLS, "03_numerical_validation.ipynb")

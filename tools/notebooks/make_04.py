@@ -1,26 +1,12 @@
-"""Generate notebooks/04_lattice_schemes.ipynb (run from the repository root).
+"""Generate notebooks/04_lattice_schemes.ipynb (run from the repository root), then execute it:
 
     python tools/notebooks/make_04.py
-    PYTHONPATH=$PWD papermill notebooks/04_lattice_schemes.ipynb /tmp/04.ipynb \
-        && cp /tmp/04.ipynb notebooks/04_lattice_schemes.ipynb
+    rdmf reproduce --profile ci --only 04 --update-notebooks
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat as nbf
-
-
-def md(text: str):
-    return nbf.v4.new_markdown_cell(text.strip())
-
-
-def code(text: str, tags=()):
-    cell = nbf.v4.new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
+from nbcells import code, md, write_notebook
 
 
 CELLS = [
@@ -327,16 +313,6 @@ print("wrote", path.relative_to(reports_dir(profile).parent.parent))
 ]
 
 
-def build() -> nbf.NotebookNode:
-    nb = nbf.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
 
 if __name__ == "__main__":
-    out = Path(__file__).resolve().parents[2] / "notebooks" / "04_lattice_schemes.ipynb"
-    nbf.write(build(), out)
-    print("wrote", out)
+    write_notebook(CELLS, "04_lattice_schemes.ipynb")

@@ -1,26 +1,12 @@
-"""Generate notebooks/05_data.ipynb (run from the repository root).
+"""Generate notebooks/05_data.ipynb (run from the repository root), then execute it:
 
     python tools/notebooks/make_05.py
-    RDMF_DATA_ROOT=../shared/data PYTHONPATH=$PWD papermill notebooks/05_data.ipynb /tmp/05.ipynb \
-        && cp /tmp/05.ipynb notebooks/05_data.ipynb
+    rdmf reproduce --profile ci --only 05 --update-notebooks
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat as nbf
-
-
-def md(text: str):
-    return nbf.v4.new_markdown_cell(text.strip())
-
-
-def code(text: str, tags=()):
-    cell = nbf.v4.new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
+from nbcells import code, md, write_notebook
 
 
 CELLS = [
@@ -236,16 +222,6 @@ assert best < 20
 ]
 
 
-def build() -> nbf.NotebookNode:
-    nb = nbf.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
 
 if __name__ == "__main__":
-    path = Path(__file__).resolve().parents[2] / "notebooks" / "05_data.ipynb"
-    path.parent.mkdir(exist_ok=True)
-    nbf.write(build(), path)
-    print(f"wrote {path}")
+    write_notebook(CELLS, "05_data.ipynb")
