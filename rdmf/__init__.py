@@ -12,4 +12,11 @@ Sub-packages follow the concepts of the project:
 - ``rdmf.video``    decoding, CLIP feature extraction and prediction on a user's video
 """
 
+import warnings as _warnings
+
 __version__ = "0.1.0"
+
+# transformers imports tqdm.auto, which warns once inside Jupyter kernels without ipywidgets
+# ("IProgress not found"); progress bars fall back to text, so the warning is only noise on
+# stderr (and would break nbval's output comparison).
+_warnings.filterwarnings("ignore", message="IProgress not found")
