@@ -14,7 +14,7 @@ from rdmf.train.short_run import compare, trivial_metrics
     "loss): MR-full-mAP rd 4.01 / cross_attention 3.02 / concat 3.45 vs single_clip 6.20 and "
     "random 4.05; HD VeryGood-mAP 23.8-25.9 vs single_clip 32.6. The random predictor's 4.05 makes "
     "the concat bar >= 8.1 on any data with QVHighlights' moment statistics; the DETR span decoder "
-    "does not localise within a few CPU minutes (best concat MR 5.6 on clean data, 30 epochs). See "
+    "does not localise within a few CPU minutes (best concat MR 6.7 on clean data, 30 epochs). See "
     "docs/training.md, 'Short run'; strict: remove this mark when the test passes"))
 def test_every_fusion_beats_the_trivial_predictors(tmp_path):
     floor = trivial_metrics()
