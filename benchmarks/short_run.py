@@ -1,7 +1,7 @@
 """Short CPU run of rd / cross_attention / concat on the synthetic CI set next to the trivial
 predictors (the numbers behind tests/test_train_learns.py).
 
-    PYTHONPATH=. python benchmarks/short_run.py [--epochs 8] [--seed 0] [--clip-noise 1.0]
+    PYTHONPATH=. python benchmarks/short_run.py [--epochs 12] [--seed 0] [--clip-noise 1.0]
 
 Writes ``reports/benchmarks/synthetic_short_run.json``. SYNTHETIC data.
 """

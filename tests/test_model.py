@@ -152,3 +152,22 @@ def test_text_dot_saliency_head_depends_on_the_query():
     assert not torch.allclose(out["saliency"], swapped["saliency"])
     with pytest.raises(ValueError, match="saliency_head: unknown kind .mlp."):
         _model("concat", saliency_head="mlp")
+
+
+def test_dense_saliency_loss_is_bce_over_the_real_clips():
+    config = TrainConfig(**SMALL, loss_dense_saliency=2.0)
+    scores = torch.tensor([[2.0, -1.0, 0.5, 9.0]])           # last clip is padding
+    saliency = torch.tensor([[3.0, 0.0, 1.0, 4.0]])
+    mask = torch.tensor([[True, True, True, False]])
+    _, terms = Criterion(config)({"saliency": scores}, [], saliency, mask, seeds=[0])
+    # by hand: relevant = (1, 0, 1); BCE(s, y) = log(1 + e^s) - y s
+    expected = sum(torch.log1p(torch.exp(torch.tensor(s))) - y * s
+                   for s, y in [(2.0, 1), (-1.0, 0), (0.5, 1)]) / 3
+    assert abs(float(terms["dense_saliency"]) - float(expected)) < 1e-6
+    total_off, terms_off = Criterion(TrainConfig(**SMALL))({"saliency": scores}, [], saliency, mask,
+                                                           seeds=[0])
+    assert "dense_saliency" not in terms_off
+    total_on, _ = Criterion(config)({"saliency": scores}, [], saliency, mask, seeds=[0])
+    assert abs(float(total_on - total_off) - 2.0 * float(expected)) < 1e-5
+    with pytest.raises(ValueError, match="loss_dense_saliency"):
+        TrainConfig(**SMALL, loss_dense_saliency=-1.0)

@@ -108,6 +108,13 @@ class Criterion:
         hinge = (self.config.saliency_margin + neg_scores - pos_scores).clamp(min=0)
         # Moment-DETR: sum / (B · pairs) · 2; samples without a relevant clip contribute 0
         losses = {"saliency": (hinge * valid[:, None]).sum() / (scores.shape[0] * 2) * 2}
+        if self.config.loss_dense_saliency:
+            # dense per-clip relevance (UMT / UniVTG): BCE of every real clip's score vs
+            # "relevant" (mean annotator score > 0), averaged over the real clips
+            real = mask.to(scores.device).float()
+            target = (saliency.to(scores.device) > 0).float()
+            bce = nnf.binary_cross_entropy_with_logits(scores, target, reduction="none")
+            losses["dense_saliency"] = (bce * real).sum() / real.sum().clamp(min=1.0)
         if "saliency_neg" in out:
             neg_pair = -nnf.logsigmoid(-out["saliency_neg"].float())   # −log(1 − σ(s))
             losses["negative"] = (neg_pair * mask).sum(1).mean()
@@ -119,7 +126,8 @@ class Criterion:
         seeds: per-sample seeds of the saliency-pair sampling."""
         c = self.config
         losses = self.saliency_loss(out, saliency, mask, seeds)
-        weights = {"saliency": c.loss_saliency, "negative": c.loss_negative}
+        weights = {"saliency": c.loss_saliency, "negative": c.loss_negative,
+                   "dense_saliency": c.loss_dense_saliency}
         if "pred_spans" in out:
             targets = [t.to(out["pred_spans"].device) for t in spans]
             num_spans = _global_mean_count(sum(len(t) for t in targets), out["pred_spans"].device)

@@ -77,6 +77,7 @@ class TrainConfig:
     background_weight: float = 0.1
     loss_saliency: float = 1.0
     saliency_margin: float = 0.2
+    loss_dense_saliency: float = 0.0    # dense BCE of the saliency score vs relevant clips (UMT/UniVTG); 0 = off
     query_negatives: bool = False       # QD-DETR: text rolled by one inside the batch
     loss_negative: float = 1.0
     match_span: float = 10.0
@@ -120,6 +121,8 @@ class TrainConfig:
         if self.hidden % self.heads:
             raise ValueError(f"config.hidden ({self.hidden}) must be divisible by config.heads "
                              f"({self.heads})")
+        if not (self.loss_dense_saliency >= 0):
+            raise ValueError(f"config.loss_dense_saliency must be ≥ 0, got {self.loss_dense_saliency}")
         if self.epochs < 0:
             raise ValueError(f"config.epochs must be ≥ 0, got {self.epochs}")
         if self.fusion == "rd":
