@@ -153,10 +153,27 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
             atomic_write_text(nb_path, nbformat.writes(nb) + "\n")
         results.append(NotebookResult(nb_path.stem, seconds, out_path))
         bar.write(f"  {nb_path.stem}: {seconds:.1f} s")
-    atomic_write_json(reports_dir(profile) / "reproduce.json", {
-        "profile": profile,
-        "parameters": parameters,
-        "notebooks": [{"name": r.name, "seconds": round(r.seconds, 1)} for r in results],
-        "total_seconds": round(sum(r.seconds for r in results), 1),
-    })
+    _record_timings(profile, parameters, results)
     return results
+
+
+def _record_timings(profile: str, parameters: dict, results: list[NotebookResult]) -> None:
+    """Update ``reports/<profile>/reproduce.json``: a run of a subset (``--only``) replaces the
+    entries of the notebooks it ran and keeps the others (each entry says its parameters)."""
+    import json
+
+    path = reports_dir(profile) / "reproduce.json"
+    entries = {}
+    if path.is_file():
+        try:
+            entries = {e["name"]: e for e in json.loads(path.read_text()).get("notebooks", [])}
+        except (ValueError, KeyError, TypeError):
+            entries = {}
+    for r in results:
+        entries[r.name] = {"name": r.name, "seconds": round(r.seconds, 1), "parameters": parameters}
+    rows = [entries[name] for name in sorted(entries)]
+    atomic_write_json(path, {
+        "profile": profile,
+        "notebooks": rows,
+        "total_seconds": round(sum(e["seconds"] for e in rows), 1),
+    })

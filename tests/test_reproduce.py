@@ -46,6 +46,9 @@ def test_runs_in_order_per_profile_and_strips_volatile_metadata(sandbox):
     summary = json.loads((reports / "default" / "reproduce.json").read_text())
     assert [n["name"] for n in summary["notebooks"]] == ["01_a", "02_b"]
     assert not (reports / "ci").exists()  # profiles never write into each other
+    rp.reproduce("default", only=["02"], progress=False)  # a subset keeps the other entries
+    summary = json.loads((reports / "default" / "reproduce.json").read_text())
+    assert [n["name"] for n in summary["notebooks"]] == ["01_a", "02_b"]
 
 
 def test_unknown_parameter_is_rejected_before_running(sandbox):
