@@ -187,3 +187,30 @@ def test_nan_loss_names_step_and_last_finite_values(tmp_path, data, monkeypatch)
     state = load_checkpoint(tmp_path / "last.ckpt")
     assert state["epoch"] == 1
     assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_video_feature_types_reach_the_reader_and_the_checkpoint_spec(monkeypatch):
+    """`--set video_feature_types=[clip]` trains a CLIP-only QVHighlights model (what `rdmf predict`
+    can feed): the reader gets the feature types and the checkpoint records them."""
+    import rdmf.data
+    from rdmf.train import datasets as train_datasets
+    from rdmf.train.config import preset
+
+    seen = {}
+
+    def fake_build(name, split, **kwargs):
+        seen.update(kwargs)
+        return [object()]
+
+    monkeypatch.setattr(rdmf.data, "build_dataset", fake_build)
+    config = preset("qvhighlights", video_feature_types=["clip"])
+    train_datasets.load_split(config, "train")
+    assert seen["feature_types"] == ("clip",)
+    spec = train_datasets.feature_spec(config, None, 514, 512)
+    assert spec["video_feature_types"] == ["clip"] and spec["text_encoder"] == "clip"
+    assert train_datasets.feature_spec(preset("qvhighlights"), None, 2818, 512)[
+        "video_feature_types"] == ["slowfast", "clip"]
+    with pytest.raises(ValueError, match="video_feature_types applies to the qvhighlights"):
+        preset("synthetic", video_feature_types=["clip"])
+    with pytest.raises(ValueError, match="non-empty list of feature type names"):
+        preset("qvhighlights", video_feature_types=[])

@@ -32,6 +32,10 @@ class TrainConfig:
     clip_len_s: float = 2.0
     max_clips: int | None = 75          # QVHighlights' cap; None for TVSum / YouTube
     max_text_tokens: int = 32
+    video_feature_types: list[str] | None = None  # QVHighlights: feature folders to read, e.g.
+    #                                     ["clip"] for a model `rdmf predict` can run; None = the
+    #                                     data set's default (SlowFast + CLIP); recorded in the
+    #                                     checkpoint's feature spec
     video_dim: int | None = None        # filled from the data at train time
     text_dim: int | None = None
 
@@ -121,6 +125,15 @@ class TrainConfig:
         if self.hidden % self.heads:
             raise ValueError(f"config.hidden ({self.hidden}) must be divisible by config.heads "
                              f"({self.heads})")
+        if self.video_feature_types is not None:
+            types = self.video_feature_types
+            if (not isinstance(types, (list, tuple)) or not types
+                    or not all(isinstance(t, str) and t for t in types)):
+                raise ValueError("config.video_feature_types must be a non-empty list of feature "
+                                 f"type names (e.g. [clip]), got {types!r}")
+            if self.dataset != "qvhighlights":
+                raise ValueError("config.video_feature_types applies to the qvhighlights data set "
+                                 f"only (dataset is {self.dataset!r})")
         if not (self.loss_dense_saliency >= 0):
             raise ValueError(f"config.loss_dense_saliency must be ≥ 0, got {self.loss_dense_saliency}")
         if self.epochs < 0:

@@ -29,6 +29,8 @@ def load_split(config, split: str):
               "seed": config.data_seed, "max_clips": config.max_clips}
     if config.dataset == "synthetic":
         kwargs["clip_noise"] = config.data_clip_noise
+    if getattr(config, "video_feature_types", None):
+        kwargs["feature_types"] = tuple(config.video_feature_types)
     dataset = build_dataset(config.dataset, split, **kwargs)
     check_not_empty(dataset, f"data set {config.dataset!r}, split {split!r}"
                     + (f", domain {config.domain!r}" if config.domain else "")
@@ -45,6 +47,8 @@ def feature_spec(config, dataset, video_dim: int, text_dim: int) -> dict:
     """Feature types and dims the model is trained on (recorded in every checkpoint)."""
     spec = dict(DEFAULT_FEATURE_SPECS.get(config.dataset, {}))
     spec.update(getattr(dataset, "feature_spec", None) or {})
+    if getattr(config, "video_feature_types", None):
+        spec["video_feature_types"] = list(config.video_feature_types)
     spec.update({"video_dim": int(video_dim), "text_dim": int(text_dim),
                  "clip_len_s": float(config.clip_len_s), "dataset": config.dataset})
     spec.setdefault("video_feature_types", [])
