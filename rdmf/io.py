@@ -71,12 +71,24 @@ def atomic_write_jsonl(path: str | os.PathLike, rows: list[dict]) -> Path:
     return atomic_write_text(path, text)
 
 
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """Read a jsonl file; a malformed line is a ``ValueError`` naming the file and line number."""
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file; a missing file or malformed JSON is an error naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: malformed JSON (line {err.lineno}: {err.msg})") from None
+
+
+def read_jsonl_numbered(path: str | os.PathLike) -> tuple[list[dict], list[int]]:
+    """Rows of a jsonl file and the line number of each (blank lines skipped); a malformed line
+    is a ``ValueError`` naming the file and line number."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    rows = []
+    rows, line_numbers = [], []
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
@@ -89,4 +101,10 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
                 raise ValueError(f"{path}, line {line_no}: expected a JSON object, "
                                  f"got {type(row).__name__}")
             rows.append(row)
-    return rows
+            line_numbers.append(line_no)
+    return rows, line_numbers
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """Read a jsonl file; a malformed line is a ``ValueError`` naming the file and line number."""
+    return read_jsonl_numbered(path)[0]

@@ -15,12 +15,11 @@ length cap; ``saliency`` (L, 20); no windows (highlight detection only); 2-s cli
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from rdmf.io import read_jsonl
+from rdmf.io import read_json, read_jsonl
 
 from .base import RecordDataset, check_finite, check_query, load_array
 from .features import prepare_text_features, prepare_video_features
@@ -28,15 +27,6 @@ from .sample import Sample
 
 DOMAINS = ("VT", "VU", "GA", "MS", "PK", "PR", "FM", "BK", "BT", "DS")
 CLIP_LEN_S = 2.0
-
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: not found")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: malformed JSON (line {err.lineno}: {err.msg})") from None
 
 
 class TVSumDataset(RecordDataset):
@@ -58,7 +48,7 @@ class TVSumDataset(RecordDataset):
             raise ValueError(f"TVSum is per domain: pass domain= one of {', '.join(DOMAINS)} or 'all'")
         self.root, self.max_clips, self.max_tokens = root, max_clips, max_tokens
         splits_file = root / "tvsum_splits_UMT.json"
-        splits = _read_json(splits_file)
+        splits = read_json(splits_file)
         domains = sorted(splits) if domain == "all" else [domain]
         for d in domains:
             if d not in splits:
@@ -66,7 +56,7 @@ class TVSumDataset(RecordDataset):
                                  f"available: {', '.join(sorted(splits))}")
         if layout == "umt":
             anno_file = root / "tvsum_anno.json"
-            anno = _read_json(anno_file)
+            anno = read_json(anno_file)
             labels = {vid: (v.get("title"), v.get("anno"), v.get("domain"), f"{anno_file}")
                       for vid, v in anno.items()}
         elif layout == "jsonl":

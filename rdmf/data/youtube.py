@@ -15,25 +15,17 @@ the frame rate (not 2 s); no length cap. ``saliency`` is ``(L, 1)`` holding ``ma
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
+
+from rdmf.io import read_json
 
 from .base import RecordDataset, load_array
 from .features import prepare_text_features, prepare_video_features
 from .sample import Sample
 
 DOMAINS = ("dog", "gymnastics", "parkour", "skating", "skiing", "surfing")
-
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: not found")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: malformed JSON (line {err.lineno}: {err.msg})") from None
 
 
 class YouTubeDataset(RecordDataset):
@@ -55,7 +47,7 @@ class YouTubeDataset(RecordDataset):
                              f"{', '.join(DOMAINS)} or 'all'")
         self.root, self.max_clips = root, max_clips
         splits_file, anno_file = root / "youtube_splits.json", root / "youtube_anno.json"
-        splits, anno = _read_json(splits_file), _read_json(anno_file)
+        splits, anno = read_json(splits_file), read_json(anno_file)
         domains = sorted(splits) if domain == "all" else [domain]
         for d in domains:
             if d not in splits:

@@ -15,7 +15,6 @@ more than ``saliency_tolerance`` clips away from ``int(duration / 2)``.
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from rdmf.io import read_jsonl_numbered
 
 MR_FIELD = "pred_relevant_windows"
 HD_FIELD = "pred_saliency_scores"
@@ -50,22 +51,7 @@ def read_rows(path: str | Path) -> Rows:
     """Read a jsonl file, keeping line numbers; a malformed line is a ValueError naming the file
     and line number."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    rows, lines = [], []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}, line {line_no}: malformed JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}, line {line_no}: expected a JSON object, "
-                                 f"got {type(row).__name__}")
-            rows.append(row)
-            lines.append(line_no)
+    rows, lines = read_jsonl_numbered(path)
     if not rows:
         raise ValueError(f"{path}: no rows")
     return Rows(rows, str(path), lines)
