@@ -13,7 +13,6 @@ from rdmf.data import build_dataset, collate
 from rdmf.data.base import DataWarning
 from rdmf.data.h5store import H5Dataset, write_h5
 from rdmf.data.qvhighlights import MomentDataset
-from rdmf.data.tvsum import TVSumDataset
 from rdmf.data.youtube import YouTubeDataset
 
 
