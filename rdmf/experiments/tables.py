@@ -306,9 +306,11 @@ def all_tables(profile: str, data_root: str | None = None, with_trivial: bool = 
             "robustness": robustness_table(profile, results)}
 
 
-def write_tables(profile: str, data_root: str | None = None) -> list[Path]:
-    """Write every table (``.json`` + ``.md``), ``headline.json`` and ``tables.md`` (all tables)."""
-    tables = all_tables(profile, data_root)
+def write_tables(profile: str, data_root: str | None = None, *, figures: bool = True,
+                 tables: dict | None = None) -> list[Path]:
+    """Write every table (``.json`` + ``.md``), ``headline.json``, ``tables.md`` (all tables) and
+    (``figures``) the figures ``reports/<profile>/figures/07_*.png``."""
+    tables = all_tables(profile, data_root) if tables is None else tables
     folder = reports_dir(profile) / "tables"
     paths = []
     for name, table in tables.items():
@@ -317,4 +319,14 @@ def write_tables(profile: str, data_root: str | None = None) -> list[Path]:
     paths.append(atomic_write_json(folder / "headline.json", headline(tables)))
     paths.append(atomic_write_text(folder / "tables.md",
                                    "\n".join(to_markdown(t) for t in tables.values())))
+    if figures:
+        import matplotlib.pyplot as plt
+
+        from rdmf.figures import apply_style, save_figure
+
+        from .plots import all_figures
+        apply_style()
+        for name, fig in all_figures(tables).items():
+            paths.append(save_figure(fig, name, profile))
+            plt.close(fig)
     return [Path(p) for p in paths]
