@@ -22,7 +22,7 @@ import torch
 from rdmf.paths import repo_root
 
 PERF_PROFILES = {
-    "ci": {"batch": 4, "clips": 75, "hidden": 64, "repeats": 2, "K": (1, 4, 8, 16),
+    "ci": {"batch": 2, "clips": 75, "hidden": 64, "repeats": 1, "K": (1, 4, 8, 16),
            "rd_batch": 8, "rd_channels": 16},
     "default": {"batch": 8, "clips": 75, "hidden": 128, "repeats": 3, "K": (1, 2, 4, 8, 16, 32),
                 "rd_batch": 32, "rd_channels": 16},

@@ -107,15 +107,15 @@ _MID = {"hidden": 128, "heads": 8, "ffn_dim": 512}
 
 PROFILES: dict[str, dict[str, Budget]] = {
     "ci": {
-        "synthetic": Budget(epochs=3, seeds=(0,), n_train=64, n_val=32,
+        "synthetic": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32,
                             overrides={**_TINY, "batch_size": 16, "lr": 1e-3}),
         "tvsum": Budget(epochs=3, seeds=(0,), domains=("BK",), overrides=_TINY),
         "youtube": Budget(epochs=2, seeds=(0,), domains=("parkour",), n_train=8, n_val=4,
                           overrides=_TINY),
-        "ablations": Budget(epochs=3, seeds=(0,), n_train=64, n_val=32, fusions=("rd",),
+        "ablations": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32, fusions=("rd",),
                             variants=("default", "no_diffusion", "K1"),
                             overrides={**_TINY, "batch_size": 16, "lr": 1e-3}),
-        "robustness": Budget(epochs=3, seeds=(0,), n_train=64, n_val=32, noises=(1.0,),
+        "robustness": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32, noises=(1.0,),
                              overrides={**_TINY, "batch_size": 16, "lr": 1e-3}),
     },
     "default": {
