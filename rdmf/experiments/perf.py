@@ -168,9 +168,17 @@ def activation_memory_mb(fusion: str, *, batch: int = 8, clips: int = 75, hidden
     return sum(seen.values()) / 2**20
 
 
-def gpu_benchmarks() -> list[dict]:
-    """Recorded GPU benchmark results of the CUDA issue (``reports/benchmarks/*.json``), or []."""
-    folder = repo_root() / "reports" / "benchmarks"
+def is_gpu_record(data: Any) -> bool:
+    """A benchmark record measured on a GPU: ``device`` starting with ``cuda`` or a ``gpu`` field."""
+    if not isinstance(data, dict):
+        return False
+    return str(data.get("device", "")).startswith("cuda") or bool(data.get("gpu"))
+
+
+def gpu_benchmarks(folder: Path | None = None) -> list[dict]:
+    """Recorded GPU benchmark results of the CUDA issue (``reports/benchmarks/*.json`` whose
+    record says it ran on a GPU), or []. CPU records in the same folder are left out."""
+    folder = folder or repo_root() / "reports" / "benchmarks"
     out = []
     if folder.is_dir():
         for path in sorted(folder.glob("*.json")):
@@ -178,7 +186,8 @@ def gpu_benchmarks() -> list[dict]:
                 data = json.loads(path.read_text())
             except json.JSONDecodeError:
                 continue
-            out.append({"file": str(path.relative_to(repo_root())), "data": data})
+            if is_gpu_record(data):
+                out.append({"file": path.name, "data": data})
     return out
 
 
