@@ -306,6 +306,34 @@ def all_tables(profile: str, data_root: str | None = None, with_trivial: bool = 
             "robustness": robustness_table(profile, results)}
 
 
+def runs_markdown(profile: str) -> str:
+    """What ran: per group the command that (re)generates it, shards done / planned and the
+    summed training time of the stored shards (seconds of wall clock, 1 torch thread each)."""
+    from .protocols import GROUPS
+    results = load_results(profile)
+    status = group_status(profile)
+    lines = [f"# Runs of profile `{profile}`", "",
+             "Regenerate (finished shards are skipped; interrupted ones resume):", "",
+             "```bash",
+             f"RDMF_DATA_ROOT=../shared/data PYTHONPATH=$PWD python -m rdmf experiments run --profile {profile} --group GROUP",
+             f"PYTHONPATH=$PWD RDMF_DATA_ROOT=../shared/data python -m rdmf experiments tables --profile {profile}",
+             "PYTHONPATH=$PWD python -m rdmf experiments readme   # README headline block (paper)",
+             "```", "",
+             "| group | shards done | failed | planned | summed shard time (s) | command |",
+             "|---|---|---|---|---|---|"]
+    for g in GROUPS:
+        ids = {sh.id for sh in shards(profile, g)}
+        t = sum(r.get("time_s", 0) for i, r in results.items() if i in ids)
+        st = status[g]
+        lines.append(f"| {g} | {st['done']} | {st['failed']} | {st['planned']} | {t:.0f} | "
+                     f"`rdmf experiments run --profile {profile} --group {g}` |")
+    lines += ["", "Per shard (seconds):", ""]
+    for i, r in sorted(results.items()):
+        lines.append(f"- `{i}`: {r.get('status')}, {r.get('time_s', 0):.0f} s"
+                     + (f" — {r['error']}" if r.get("error") else ""))
+    return "\n".join(lines) + "\n"
+
+
 def write_tables(profile: str, data_root: str | None = None, *, figures: bool = True,
                  tables: dict | None = None) -> list[Path]:
     """Write every table (``.json`` + ``.md``), ``headline.json``, ``tables.md`` (all tables) and
@@ -317,6 +345,7 @@ def write_tables(profile: str, data_root: str | None = None, *, figures: bool = 
         paths.append(atomic_write_json(folder / f"{name}.json", table))
         paths.append(atomic_write_text(folder / f"{name}.md", to_markdown(table)))
     paths.append(atomic_write_json(folder / "headline.json", headline(tables)))
+    paths.append(atomic_write_text(reports_dir(profile) / "RUNS.md", runs_markdown(profile)))
     paths.append(atomic_write_text(folder / "tables.md",
                                    "\n".join(to_markdown(t) for t in tables.values())))
     if figures:
