@@ -17,3 +17,4 @@ from .gray_scott import (  # noqa: F401
     step_semi_implicit,
 )
 from .dct import DiffusionPropagator, laplacian_basis  # noqa: F401
+from .grid2d import integrate_2d, laplacian_2d  # noqa: F401

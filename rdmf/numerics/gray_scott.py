@@ -274,8 +274,11 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
             _check_diffusion_bound(scheme, dx, DIFFUSION_BOUND, ("Du", Du, Du_), ("Dv", Dv, Dv_),
                                    dt, dt_, u0.dtype)
 
-    u, v = u0, v0
     keep = None if mask is None else mask.unsqueeze(1)
+    if keep is None:
+        u, v = u0, v0
+    else:  # padding enters no arithmetic (no NaN/inf from garbage, clean gradients); restored below
+        u, v = torch.where(keep, u0, 0.0), torch.where(keep, v0, 0.0)
     trajectory = []
     warned = False
     if scheme == "dct":
@@ -300,13 +303,16 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
         else:
             u_new, v_new = react_semi_implicit(prop_u(u), prop_v(v), F_, k_, dt_)
         if keep is not None:
-            u_new = torch.where(keep, u_new, u0)
-            v_new = torch.where(keep, v_new, v0)
+            u_new = torch.where(keep, u_new, 0.0)
+            v_new = torch.where(keep, v_new, 0.0)
         u, v = u_new, v_new
         if return_trajectory:
-            trajectory.append((u, v))
+            trajectory.append((u, v) if keep is None else
+                              (torch.where(keep, u, u0), torch.where(keep, v, v0)))
     if check and steps > 0:
         _check_finite_result(u, v, mask, scheme, on_violation)
+    if keep is not None:
+        u, v = torch.where(keep, u, u0), torch.where(keep, v, v0)
     if return_trajectory:
         return u, v, trajectory
     return u, v

@@ -16,6 +16,7 @@ from .schemes import (  # noqa: F401  (numerics engineer: what the time steppers
     amplification_matrix,
     explicit_counterexample,
     explicit_diffusion_bound,
+    explicit_exit_state,
     invariant_v_bound,
     semi_implicit_invariant_region,
 )
@@ -38,5 +39,5 @@ __all__ = [
     "NO_STATE", "STABLE", "TURING", "HOPF", "HOPF_TURING",
     "lattice_eigenvalues", "discrete_dispersion", "continuous_band", "min_unstable_length",
     "mode_wavelength", "mode_wavenumbers_sq", "amplification_matrix", "explicit_counterexample",
-    "explicit_diffusion_bound", "invariant_v_bound", "semi_implicit_invariant_region",
+    "explicit_diffusion_bound", "explicit_exit_state", "invariant_v_bound", "semi_implicit_invariant_region",
 ]

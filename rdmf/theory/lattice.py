@@ -116,8 +116,11 @@ def continuous_band(F: float, k: float, Du: float, Dv: float, state="upper"):
     Only the Turing band: the interval where ``Du Dv q⁴ − h q² + det J < 0`` with
     ``h = Dv J11 + Du J22``.
     """
-    from ..numerics.linear import _state, jacobian
+    from ..numerics.linear import _check_kinetics, _check_nonneg, _state, jacobian
 
+    _check_kinetics(F, k)
+    _check_nonneg(Du, "Du")
+    _check_nonneg(Dv, "Dv")
     u, v = _state(F, k, state)
     J = jacobian(u, v, F, k)
     det = float(np.linalg.det(J))
@@ -137,6 +140,7 @@ def min_unstable_length(F: float, k: float, Du: float, Dv: float,
                         N_max: int = 10_000, state="upper") -> int | None:
     """Smallest N ≥ 2 whose lattice has a mode m ≥ 1 inside the unstable band (None if no N ≤
     N_max does, e.g. when there is no band at all)."""
+    _check_lattice(2, boundary, h)
     band = continuous_band(F, k, Du, Dv, state)
     if band is None:
         return None

@@ -3,8 +3,11 @@
 - :func:`explicit_diffusion_bound`: forward Euler on the lattice heat equation is bounded and
   positive iff ``r = D dt / h² ≤ 1/(2 d)`` (1/2 in 1-D, 1/4 in 2-D).
 - :func:`explicit_counterexample`: with the reaction, no fixed dt keeps forward Euler bounded:
-  one site, ``F = k = 1/100``, ``u0 = v0 = 1``, ``dt = 1/(v0² + F)`` gives ``u < 0`` after two
-  steps (exact rationals); for any dt take ``v0 = sqrt(1/dt − F)``.
+  one site, ``F = k = 1/100``, ``u0 = v0 = 1``, ``dt = 1/(v0² + F)`` (the first step satisfies
+  the positivity condition ``dt (v² + F) ≤ 1`` with equality) gives ``u < 0`` after two steps
+  (exact rationals), because autocatalysis raised v in between. For any fixed dt,
+  :func:`explicit_exit_state` gives a state inside the semi-implicit invariant region that
+  forward Euler maps to ``u < 0`` in one step.
 - :func:`semi_implicit_invariant_region`: the linearly implicit step (u first) keeps
   ``u ∈ [0, 1]``, ``v ≥ 0`` and ``v ≤ max(max v0, (1 + dt F)/(dt (F + k)))`` for any dt when
   ``r ≤ 1/2``: each claim reduces to a SymPy identity whose right-hand side is a sum of
@@ -23,7 +26,7 @@ import sympy as sp
 
 # the literature's symbols
 F, k, Du, Dv, dt, mu = sp.symbols("F k D_u D_v dt mu", nonnegative=True)
-u, v, us, vs = sp.symbols("u v u^* v^*", nonnegative=True)
+u, v, us, vs = sp.symbols("u v u_s v_s", nonnegative=True)
 r, theta = sp.symbols("r theta", real=True)
 # neighbours of the site on a 1-D lattice (left, right)
 ul, ur, vl, vr = sp.symbols("u_l u_r v_l v_r", nonnegative=True)
@@ -81,6 +84,20 @@ def explicit_counterexample(F_=sp.Rational(1, 100), k_=sp.Rational(1, 100), u0=1
     for _ in range(steps):
         traj.append(explicit_step_reaction(*traj[-1], F_, k_, dt_))
     return Counterexample(F_, k_, dt_, traj)
+
+
+def explicit_exit_state(dt_, F_=sp.Rational(1, 100), k_=sp.Rational(1, 100)):
+    """For a step dt, the state (u, v) = (1, 2/sqrt(dt)) and its forward-Euler image.
+
+    ``u1 = 1 − dt v² = −3 < 0`` whatever dt is, while ``v = 2/sqrt(dt)`` lies below the
+    semi-implicit bound ``(1 + dt F)/(dt (F + k))`` whenever ``dt < (1/(2 (F + k)))²``
+    (= 625 for F = k = 1/100): a state the true dynamics and the semi-implicit scheme keep in
+    the region, which forward Euler throws out of it. Returns ((u0, v0), (u1, v1)) exactly.
+    """
+    dt_ = sp.nsimplify(dt_)
+    v0 = 2 / sp.sqrt(dt_)
+    return (sp.Integer(1), v0), explicit_step_reaction(sp.Integer(1), v0, sp.nsimplify(F_),
+                                                      sp.nsimplify(k_), dt_)
 
 
 def semi_implicit_step_symbolic(r_u=None, r_v=None):
@@ -165,10 +182,28 @@ def invariant_v_bound(v0_max: float, F_: float, k_: float, dt_: float) -> float:
     return max(v0_max, (1 + dt_ * F_) / (dt_ * (F_ + k_)))
 
 
+def semi_implicit_factors() -> tuple[sp.Matrix, sp.Matrix]:
+    """(A, B) with ``A G = B`` for the semi-implicit G at a steady state (u_s v_s² = F (1 − u_s))::
+
+        A = [[1 + dt (v_s² + F), 0], [−dt v_s², 1 + dt (F + k)]]
+        B = [[1 − dt D_u μ, −2 dt u_s v_s], [0, 1 − dt D_v μ + 2 dt u_s v_s]]
+    """
+    A = sp.Matrix([[1 + dt * (vs**2 + F), 0], [-dt * vs**2, 1 + dt * (F + k)]])
+    B = sp.Matrix([[1 - dt * Du * mu, -2 * dt * us * vs],
+                   [0, 1 - dt * Dv * mu + 2 * dt * us * vs]])
+    return A, B
+
+
+def steady_state_substitution() -> dict:
+    """``{F: u_s v_s² / (1 − u_s)}``: the steady-state relation F (1 − u_s) = u_s v_s²."""
+    return {F: us * vs**2 / (1 - us)}
+
+
 def amplification_matrix(scheme: str = "semi_implicit") -> sp.Matrix:
     """Linearisation of one step around (u*, v*) for one lattice mode (Laplacian eigenvalue −μ).
 
-    Returns G (2×2 SymPy matrix in F, k, D_u, D_v, dt, mu, u*, v*) with ``(δu', δv') = G (δu, δv)``;
+    Returns G (2×2 SymPy matrix in F, k, D_u, D_v, dt, mu, u_s, v_s) with
+    ``(δu', δv') = G (δu, δv)``;
     ``"continuous"`` returns ``J − μ D``. Valid at a steady state (u* v*² = F (1 − u*)).
     """
     x, y = sp.symbols("x y")  # δu, δv
