@@ -172,3 +172,25 @@ def test_dct_scheme_may_exceed_the_explicit_bound():
     layer = RDFusion(DIM, RDSettings(channels=2, steps=3, scheme="dct", r_max=3.0, r_init=2.0))
     _, f = layer(*_inputs(), return_fields=True)
     assert f["u"].min() >= 0 and f["u"].max() <= 1 and f["v"].min() >= 0
+
+
+def test_describe_reports_the_time_scales():
+    layer = _layer(0, steps=8)
+    info = layer.describe()
+    assert info["T"] == pytest.approx(8 * info["dt"])
+    # sqrt(2 Du T) = sqrt(2 r K): the diffusion reach depends on r and K only
+    for r, length in zip(info["r"], info["diffusion_length_clips"]):
+        assert length == pytest.approx((2 * r * 8) ** 0.5, rel=1e-5)
+    assert len(info["F"]) == 4 and all(0.001 <= f <= 0.1 for f in info["F"])
+
+
+def test_explicit_scheme_ablation_reports_leaving_its_bounded_region():
+    from rdmf.numerics.gray_scott import StabilityError
+    layer = _layer(0, scheme="explicit", dt_init=1.9, r_init=0.4)
+    with pytest.raises(StabilityError, match="explicit Euler"):
+        layer(*_inputs())
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _layer(0, scheme="explicit", dt_init=1.9, r_init=0.4, explicit_on_violation="warn")(*_inputs())
+    assert any("explicit Euler" in str(w.message) for w in caught)

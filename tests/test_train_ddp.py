@@ -18,22 +18,30 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = textwrap.dedent("""
     import sys, torch
     torch.set_num_threads(1)
-    from rdmf.train import TrainConfig, train
-    from rdmf.train.toy import toy_samples
-    config = TrainConfig(hidden=16, heads=2, ffn_dim=32, enc_layers=1, dec_layers=2, rd_channels=4,
-                         batch_size=4, lr=1e-3, epochs=2, dropout=0.0, input_dropout=0.0,
-                         progress=False, device="cpu", fusion=sys.argv[2])
-    train(config, sys.argv[1], datasets=(toy_samples(8, seed=0), toy_samples(4, seed=1)))
+    sys.path.insert(0, sys.argv[3])
+    from test_train_ddp import run_training
+    run_training(sys.argv[1], sys.argv[2])
 """)
 
 
-def _run(tmp_path: Path, nproc: int, fusion: str) -> dict:
+def run_training(run_dir, fusion: str) -> None:
+    """The run both launches perform (dropout off: DDP processes draw different masks)."""
+    from rdmf.train import TrainConfig, train
+    from rdmf.train.toy import toy_samples
+    config = TrainConfig(hidden=16, heads=2, ffn_dim=32, enc_layers=1, dec_layers=2,
+                         rd_channels=4, batch_size=4, lr=1e-3, epochs=2, dropout=0.0,
+                         input_dropout=0.0, progress=False, device="cpu", fusion=fusion)
+    train(config, run_dir, datasets=(toy_samples(8, seed=0), toy_samples(4, seed=1)))
+
+
+def _torchrun(tmp_path: Path, nproc: int, fusion: str) -> dict:
     script = tmp_path / "ddp_train.py"
     script.write_text(SCRIPT)
     run_dir = tmp_path / f"run{nproc}"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           f"--nproc_per_node={nproc}", str(script), str(run_dir), fusion]
+           f"--nproc_per_node={nproc}", str(script), str(run_dir), fusion,
+           str(Path(__file__).resolve().parent)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     return load_checkpoint(run_dir / "last.ckpt")
@@ -41,8 +49,9 @@ def _run(tmp_path: Path, nproc: int, fusion: str) -> dict:
 
 @pytest.mark.slow
 def test_two_gloo_processes_match_one(tmp_path):
-    one = _run(tmp_path, 1, "rd")
-    two = _run(tmp_path, 2, "rd")
+    run_training(tmp_path / "run1", "rd")          # one process, in this interpreter
+    one = load_checkpoint(tmp_path / "run1" / "last.ckpt")
+    two = _torchrun(tmp_path, 2, "rd")
     assert one["step"] == two["step"] == 4
     for key, value in one["model"].items():
         assert torch.allclose(value, two["model"][key], atol=2e-5, rtol=1e-4), key

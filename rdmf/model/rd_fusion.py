@@ -158,6 +158,18 @@ class RDFusion(nn.Module):
         Dv = Du / sigma
         return {"F": F, "k": k, "Du": Du, "Dv": Dv, "dt": dt, "r": r, "sigma": sigma}
 
+    @torch.no_grad()
+    def describe(self) -> dict[str, list[float] | float]:
+        """Learned kinetics without text shift, per channel, plus the time scales of DESIGN §3:
+        T (F + k) (reaction time units run) and sqrt(2 Du T) (diffusion length in clips)."""
+        kin = self.kinetics(None)
+        T = self.steps * kin["dt"]
+        return {"F": kin["F"][0].tolist(), "k": kin["k"][0].tolist(), "sigma": kin["sigma"].tolist(),
+                "Du": kin["Du"].tolist(), "Dv": kin["Dv"].tolist(), "r": kin["r"].tolist(),
+                "dt": float(kin["dt"]), "T": float(T),
+                "T_times_F_plus_k": (T * (kin["F"][0] + kin["k"][0])).tolist(),
+                "diffusion_length_clips": torch.sqrt(2 * kin["Du"] * T).tolist()}
+
     # --- the one call into the numerics (the lead switches this to the CUDA kernel) ---------
     def integrate_fields(self, u0: torch.Tensor, v0: torch.Tensor, kin: dict[str, torch.Tensor],
                          mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ class TrainConfig:
     domain: str | None = None           # TVSum / YouTube: one model per domain
     size: str = "ci"                    # synthetic set size
     data_seed: int = 0                  # seed of the synthetic generator
+    data_clip_noise: float = 1.0        # synthetic clutter/noise scale (1.0 = default difficulty)
     train_split: str = "train"
     val_split: str = "val"
     clip_len_s: float = 2.0

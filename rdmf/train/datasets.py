@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
-
 from rdmf.data.sample import Sample
 
 #: what each data set feeds the model when the data set itself does not say (``feature_spec``)
@@ -28,7 +26,9 @@ def load_split(config, split: str):
         raise ValueError("rdmf.data.build_dataset is not available in this checkout: the data "
                          "readers are missing") from None
     kwargs = {"data_root": config.data_root, "domain": config.domain, "size": config.size,
-              "seed": config.data_seed}
+              "seed": config.data_seed, "max_clips": config.max_clips}
+    if config.dataset == "synthetic":
+        kwargs["clip_noise"] = config.data_clip_noise
     dataset = build_dataset(config.dataset, split, **kwargs)
     check_not_empty(dataset, f"data set {config.dataset!r}, split {split!r}"
                     + (f", domain {config.domain!r}" if config.domain else "")
@@ -52,21 +52,7 @@ def feature_spec(config, dataset, video_dim: int, text_dim: int) -> dict:
     return spec
 
 
-def ground_truth_row(sample: Sample) -> dict:
-    """A QVHighlights annotation row (``qid, duration, relevant_windows, relevant_clip_ids,
-    saliency_scores``) from a sample: the original row when the reader kept it in ``meta``."""
-    for key in ("annotation", "row"):
-        row = sample.meta.get(key) if isinstance(sample.meta, dict) else None
-        if isinstance(row, dict) and "relevant_windows" in row:
-            return row
-    saliency = sample.saliency if sample.saliency is not None else np.zeros((sample.num_clips, 3))
-    relevant = [i for i in range(len(saliency)) if np.any(saliency[i] > 0)]
-    return {"qid": sample.qid, "query": sample.query, "vid": sample.vid,
-            "duration": float(sample.duration_s),
-            "relevant_windows": [[float(a), float(b)] for a, b in np.asarray(sample.windows_s)],
-            "relevant_clip_ids": relevant,
-            "saliency_scores": [[int(round(float(x))) for x in saliency[i]] for i in relevant]}
-
-
 def ground_truth_rows(samples: Sequence[Sample]) -> list[dict]:
-    return [ground_truth_row(s) for s in samples]
+    """Official-layout ground-truth rows of labelled samples (the data layer's definition)."""
+    from rdmf.data.trivial import ground_truth_rows as rows
+    return rows(list(samples))

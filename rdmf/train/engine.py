@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from rdmf.data.sample import Sample, collate
 from rdmf.io import atomic_write_json, atomic_write_jsonl
@@ -241,7 +241,8 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
             except ValueError as err:   # the RD integrator refuses non-finite fields
                 if "non-finite" not in str(err):
                     raise
-                _check_finite(torch.tensor(float("nan")), f"forward pass ({err})", *where, {})
+                _check_finite(torch.tensor(float("nan"), device=device), f"forward pass ({err})",
+                              *where, {})
             loss, terms = criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
             _check_finite(loss, "loss", *where, terms)
             optimizer.zero_grad(set_to_none=True)

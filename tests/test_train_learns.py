@@ -1,0 +1,27 @@
+"""Learns for real: after a short CPU run on the synthetic CI set every fusion beats every trivial
+predictor, and the concat baseline's MR mAP is at least twice the best trivial predictor's."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdmf.train.short_run import compare, trivial_metrics
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "synthetic generator v1, CI size: after the 8-epoch CPU recipe all fusions sit at the "
+    "trivial level (MR-full-mAP ~2 vs single_clip 5.9; HD VeryGood-mAP ~18 vs 30); even a "
+    "bilinear clip scorer overfits at ~27 HD on 300 training queries. The data set must be "
+    "made learnable at CI size (see docs/training.md, 'Short run'); strict: remove this mark "
+    "when the test passes"))
+def test_every_fusion_beats_the_trivial_predictors(tmp_path):
+    floor = trivial_metrics()
+    best_mr = max(m["MR-full-mAP"] for m in floor.values())
+    best_hd = max(m["HL-min-VeryGood-mAP"] for m in floor.values())
+    result = compare(tmp_path, seed=0)["fusions"]
+    print({"trivial": floor, "fusions": result})
+    for fusion, metrics in result.items():
+        assert metrics["MR-full-mAP"] > best_mr, (fusion, metrics, floor)
+        assert metrics["HL-min-VeryGood-mAP"] > best_hd, (fusion, metrics, floor)
+    assert result["concat"]["MR-full-mAP"] >= 2 * best_mr, (result["concat"], floor)
