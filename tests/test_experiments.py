@@ -104,6 +104,9 @@ def test_tvsum_reference_rankings_match_design(real_data_root):
 def test_run_shard_writes_result_and_skips_when_done(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "generated_data_dir", lambda: tmp_path / "data")
     monkeypatch.setattr(runner, "reports_dir", lambda profile: tmp_path / "reports" / profile)
+    import dataclasses
+    tiny = dataclasses.replace(P.PROFILES["ci"]["synthetic"], epochs=1, n_train=16, n_val=8)
+    monkeypatch.setitem(P.PROFILES["ci"], "synthetic", tiny)
     shard = P.shards("ci", "synthetic")[0]
     res = runner.run_shard("ci", "synthetic", shard)
     assert res["status"] == "done" and res["epochs"] == P.budget("ci", "synthetic").epochs
@@ -263,3 +266,12 @@ def test_repository_readme_matches_reports():
                     "--profile paper` and `rdmf experiments readme`")
     ok, message = check_readme("paper")
     assert ok, message
+
+
+def test_synthetic_results_of_another_generator_version_are_stale():
+    from rdmf.data import synth
+    shard = P.Shard("synthetic", "rd", 0)
+    assert runner.is_stale({"shard": shard.to_dict(), "data_version": "0"})
+    assert not runner.is_stale({"shard": shard.to_dict(), "data_version": str(synth.GENERATOR_VERSION)})
+    tv = P.Shard("tvsum", "rd", 0, domain="BK", fold="std")
+    assert not runner.is_stale({"shard": tv.to_dict(), "data_version": None})

@@ -131,13 +131,13 @@ PROFILES: dict[str, dict[str, Budget]] = {
                              overrides={**_SMALL, "lr": 5e-4}),
     },
     "paper": {
-        "synthetic": Budget(epochs=12, seeds=(0, 1, 2), overrides={**_SMALL, "lr": 5e-4}),
+        "synthetic": Budget(epochs=10, seeds=(0, 1, 2), overrides={**_SMALL, "lr": 5e-4}),
         "tvsum": Budget(epochs=20, seeds=(0,), domains=TVSUM_DOMAINS,
                         folds=("std", "loo0", "loo1", "loo2", "loo3"), overrides={}),
-        "youtube": Budget(epochs=15, seeds=(0,), domains=YOUTUBE_DOMAINS, overrides={}),
-        "ablations": Budget(epochs=12, seeds=(0,), fusions=("rd",), variants=tuple(ABLATIONS),
+        "youtube": Budget(epochs=10, seeds=(0,), domains=YOUTUBE_DOMAINS, overrides={}),
+        "ablations": Budget(epochs=10, seeds=(0,), fusions=("rd",), variants=tuple(ABLATIONS),
                             overrides={**_SMALL, "lr": 5e-4}),
-        "robustness": Budget(epochs=12, seeds=(0,), noises=(0.5, 1.0, 2.0),
+        "robustness": Budget(epochs=10, seeds=(0,), noises=(0.5, 1.0, 2.0),
                              overrides={**_SMALL, "lr": 5e-4}),
     },
 }

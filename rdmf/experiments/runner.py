@@ -35,8 +35,28 @@ def result_dir(profile: str, shard: Shard) -> Path:
     return reports_dir(profile) / "shards" / shard.id
 
 
+def data_version(shard: Shard) -> str | None:
+    """The synthetic generator version a synthetic shard trains on (None for real data)."""
+    if shard.dataset != "synthetic":
+        return None
+    from rdmf.data import synth
+    return str(synth.GENERATOR_VERSION)
+
+
+def is_stale(result: dict) -> bool:
+    """A stored synthetic result made with another generator version than the current one."""
+    shard = Shard(**result["shard"])
+    return shard.dataset == "synthetic" and result.get("data_version") != data_version(shard)
+
+
 def is_done(profile: str, shard: Shard) -> bool:
-    return (result_dir(profile, shard) / "result.json").is_file()
+    """A result is stored for the shard (and, for synthetic data, with the current generator
+    version: a generator change re-runs every comparison)."""
+    import json
+    path = result_dir(profile, shard) / "result.json"
+    if not path.is_file():
+        return False
+    return not is_stale(json.loads(path.read_text()))
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -126,12 +146,17 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
     lock = folder / ".lock"
     if not _lock(lock):
         return None
+    if (folder / "result.json").is_file() and not is_done(profile, shard):
+        # a finished run of an older generator version (or a forced re-run): start afresh
+        for name in ("last.ckpt", "best.ckpt", "metrics.jsonl", "result.json"):
+            (folder / name).unlink(missing_ok=True)
     try:
         config = shard_config(profile, group, shard, data_root)
         train_set, val_set, test_set = shard_data(profile, group, shard, data_root)
         t0 = time.time()
         result: dict[str, Any] = {"shard": shard.to_dict(), "id": shard.id, "profile": profile,
                                   "group": group, "metric_name": config.metric_name,
+                                  "data_version": data_version(shard),
                                   "n_train": len(train_set), "n_val": len(val_set),
                                   "val_vids": sorted({str(s.vid) for s in val_set})}
         try:
@@ -216,7 +241,9 @@ def load_results(profile: str) -> dict[str, dict]:
     out = {}
     if base.is_dir():
         for path in sorted(base.glob("*/result.json")):
-            out[path.parent.name] = json.loads(path.read_text())
+            result = json.loads(path.read_text())
+            if not is_stale(result):
+                out[path.parent.name] = result
     return out
 
 
