@@ -225,9 +225,9 @@ for key in ("MR-full-mAP", "HL-min-VeryGood-mAP"):
     b_m, b_s = others[best_f]
     diff = rd_m - b_m
     noise = np.hypot(rd_s, b_s)
-    n_seeds = rows["rd"]["cells"][key]["n"] if rows["rd"]["cells"].get(key) else 0
+    n_seeds = min((rows[f]["cells"].get(key) or {"n": 0})["n"] for f in ("rd", best_f))
     if n_seeds < 2:
-        verdict = "one seed: no spread estimate, no verdict"
+        verdict = "fewer than 2 seeds on one side: no spread estimate, no verdict"
     else:
         verdict = ("RDMF wins" if diff > noise else "RDMF loses" if diff < -noise
                    else "no difference beyond the seed spread")
