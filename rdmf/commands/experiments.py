@@ -88,7 +88,7 @@ def _run(args) -> int:
 def _status(args) -> int:
     from rdmf.experiments.runner import group_status
     for group, st in group_status(args.profile).items():
-        print(f"{group:11s} {st['done']:4d} done  {st['failed']:3d} failed  of {st['planned']:4d}")
+        print(f"{group:16s} {st['done']:4d} done  {st['failed']:3d} failed  of {st['planned']:4d}")
     return 0
 
 

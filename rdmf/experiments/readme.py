@@ -41,10 +41,15 @@ def render(head: dict) -> str:
              "budget: see the deviations below and `reports/" + profile + "/tables/`). Same code, "
              "same head, same training budget and tuning for every fusion.", "",
              "| | " + " | ".join(HEADERS) + " |", "|---|---|---|---|"]
-    syn = head.get("synthetic", {})
-    for key, name in (("MR-full-mAP", "Synthetic MR mAP (test)"),
-                      ("HL-min-VeryGood-mAP", "Synthetic HD mAP (test)")):
-        lines.append(f"| {name} | " + " | ".join(_cell(syn.get(f, {}).get(key)) for f in FUSIONS) + " |")
+    for part, epochs in (("synthetic", head.get("synthetic_epochs")),
+                         ("synthetic_short", head.get("synthetic_short_epochs"))):
+        syn = head.get(part)
+        if not syn:
+            continue
+        when = f", {epochs} epochs" if epochs else ""
+        for key, name in (("MR-full-mAP", f"Synthetic MR mAP (test{when})"),
+                          ("HL-min-VeryGood-mAP", f"Synthetic HD mAP (test{when})")):
+            lines.append(f"| {name} | " + " | ".join(_cell(syn.get(f, {}).get(key)) for f in FUSIONS) + " |")
     tv = head.get("tvsum", {})
     for kind, name in (("honest_loo", "TVSum avg top-5 mAP, honest (fixed epochs, leave-one-video-out)"),
                        ("honest_std", "TVSum avg top-5 mAP, honest (fixed epochs, standard val video)"),

@@ -66,7 +66,7 @@ root = data_root()
 ROOT = None if root is None else str(root)
 print("real data root:", "set" if ROOT else "not set (TVSum and YouTube are skipped)")
 for g in GROUPS:
-    print(f"{g:11s} {len(shards(profile, g)):3d} shards in profile {profile!r}")
+    print(f"{g:16s} {len(shards(profile, g)):3d} shards in profile {profile!r}")
 """),
     md("Run this profile's shards (finished ones are read back from `reports/<profile>/shards/`):"),
     code(r"""
@@ -77,7 +77,7 @@ for group in GROUPS:
     with warnings.catch_warnings():   # readers warn about skipped ids: counted below instead
         warnings.simplefilter("ignore")
         results = run_group(profile, group, data_root=ROOT, log=quiet)
-    print(f"{group:11s} {sum(r['status'] == 'done' for r in results)} done, "
+    print(f"{group:16s} {sum(r['status'] == 'done' for r in results)} done, "
           f"{sum(r['status'] == 'failed' for r in results)} failed")
 if ROOT is not None:   # YouTube split ids without annotation or features are skipped: how many
     from rdmf.data import build_dataset
