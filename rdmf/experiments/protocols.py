@@ -39,6 +39,10 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "fixed_kinetics": {"rd_learn_kinetics": False, "rd_text_kinetics": False},
     "no_text_kinetics": {"rd_text_kinetics": False},
     "explicit_euler": {"rd_scheme": "explicit"},
+    # the reference dt range (≤ 2) breaks explicit Euler's step condition at once; this variant
+    # keeps dt where dt (v² + F) ≤ 1 − 2 r can hold for v ≤ 1
+    "explicit_euler_small_dt": {"rd_scheme": "explicit", "rd_dt_range": (0.05, 0.45),
+                                "rd_dt_init": 0.4},
     "dct_splitting": {"rd_scheme": "dct"},
 }
 ABLATION_LABELS = {
@@ -48,7 +52,8 @@ ABLATION_LABELS = {
     "K1": "K = 1", "K4": "K = 4", "K16": "K = 16",
     "fixed_kinetics": "fixed kinetics (not learned, no text shift)",
     "no_text_kinetics": "learnable kinetics, no text conditioning",
-    "explicit_euler": "explicit Euler",
+    "explicit_euler": "explicit Euler (reference dt range ≤ 2)",
+    "explicit_euler_small_dt": "explicit Euler, dt ≤ 0.45",
     "dct_splitting": "DCT diffusion + reaction splitting",
 }
 
@@ -211,7 +216,7 @@ def shard_config(profile: str, group: str, shard: Shard, data_root: str | None =
             raise ValueError(f"unknown ablation variant {shard.variant!r}; choose one of "
                              f"{', '.join(ABLATIONS)}")
         changes.update(ABLATIONS[shard.variant])
-        if shard.variant == "explicit_euler":
+        if shard.variant.startswith("explicit_euler"):
             changes["rd_explicit_on_violation"] = "raise"
     return preset(PRESET[shard.dataset], **changes)
 
