@@ -60,6 +60,16 @@ def render(head: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(
             "–" if c is None else (_cell(c["Avg"]) if c["Avg"] is not None else
                                    f"({c['domains_done']}/10 domains)") for c in cells) + " |")
+    common = head.get("tvsum_loo_common")
+    if common:
+        doms = ", ".join(common["domains"])
+        for kind, name in (("honest_loo", "honest, leave-one-video-out"),
+                           ("honest_std", "honest, standard val video"),
+                           ("published_protocol", "published protocol")):
+            vals = [common.get(f"{f}/{kind}") for f in FUSIONS]
+            if any(v is not None for v in vals):
+                lines.append(f"| TVSum top-5 mAP over the {len(common['domains'])} domains with all "
+                             f"5 folds ({doms}), {name} | " + " | ".join(_cell(v) for v in vals) + " |")
     yt = head.get("youtube", {})
     domains = []
     for f in FUSIONS:
