@@ -66,7 +66,8 @@ def learned_kinetics(model, samples: Sequence[Sample] | None = None) -> dict[str
     """Per-channel kinetics (arrays of shape (C,)) and their scales.
 
     F, k: without text conditioning the layer's own values; with it, the mean over ``samples``
-    of the query-shifted values (``F_std``, ``k_std``: their spread over the queries).
+    of the query-shifted values (``F_std``, ``k_std``: their spread over the queries);
+    ``F_base``, ``k_base``: the unshifted values.
     Also Du, Dv, sigma = Du/Dv, dt, K, T = K dt, ``T(F+k)`` (integration time in reaction times)
     and ``diffusion_length`` = sqrt(2 Du T) in clips, and ``class`` (:func:`classify_channel`).
     """
@@ -85,6 +86,8 @@ def learned_kinetics(model, samples: Sequence[Sample] | None = None) -> dict[str
     out = {"F": Fm, "k": km, "F_std": F.std(0), "k_std": k.std(0), "Du": Du, "Dv": Dv,
            "sigma": Du / Dv, "dt": dt, "K": K, "T": T, "T(F+k)": T * (Fm + km),
            "diffusion_length": np.sqrt(2 * Du * T)}
+    base = rd.kinetics(None)     # the layer's own (unshifted) values
+    out["F_base"], out["k_base"] = base["F"][0].float().numpy(), base["k"][0].float().numpy()
     out["class"] = np.array([classify_channel(float(f), float(kk), float(du), float(dv))
                              for f, kk, du, dv in zip(Fm, km, Du, Dv)])
     return out
