@@ -12,7 +12,8 @@ import importlib
 import sys
 
 # module name in rdmf.commands, in the order they appear in --help
-COMMANDS = ("reproduce", "data", "train", "evaluate", "evaluate_submission", "predict")
+COMMANDS = ("reproduce", "data", "train", "evaluate", "evaluate_submission", "predict",
+            "experiments")
 
 
 class UserError(Exception):

@@ -1,0 +1,112 @@
+"""``rdmf experiments``: run the comparison shards, build the tables, regenerate the README block.
+
+    rdmf experiments run --profile paper --group tvsum [--shard 'tvsum_BK_*'] [--part 0/2]
+    rdmf experiments status --profile paper
+    rdmf experiments tables --profile paper
+    rdmf experiments readme [--check]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ..paths import PROFILES
+
+
+def register(subparsers) -> None:
+    from rdmf.experiments.protocols import GROUPS
+    p = subparsers.add_parser(
+        "experiments", help="fusion comparison: run shards, build tables, update the README block",
+        description="Resumable experiment shards (data set x fusion x seed [x domain/fold/variant]) "
+                    "under a profile; tables (markdown + JSON) beside the published numbers; the "
+                    "README headline block. See docs/experiments.md.")
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    run = sub.add_parser("run", help="train every shard of the chosen groups (finished ones are skipped)")
+    run.add_argument("--profile", choices=PROFILES, default="default")
+    run.add_argument("--group", choices=GROUPS, action="append",
+                     help="experiment group (repeatable; default: all)")
+    run.add_argument("--shard", action="append", default=[], metavar="PATTERN",
+                     help="only shards whose id matches this glob or substring (repeatable)")
+    run.add_argument("--part", default=None, metavar="I/N",
+                     help="run every N-th selected shard starting at I (parallel workers)")
+    run.add_argument("--data-root", default=None, help="real data root (else $RDMF_DATA_ROOT)")
+    run.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    run.add_argument("--list", action="store_true", help="only list the selected shards")
+    run.set_defaults(func=_run)
+    st = sub.add_parser("status", help="planned / finished / failed shards per group")
+    st.add_argument("--profile", choices=PROFILES, default="default")
+    st.set_defaults(func=_status)
+    tb = sub.add_parser("tables", help="aggregate stored shard results into reports/<profile>/tables/")
+    tb.add_argument("--profile", choices=PROFILES, default="default")
+    tb.add_argument("--data-root", default=None, help="real data root for the TVSum references")
+    tb.set_defaults(func=_tables)
+    rd = sub.add_parser("readme", help="regenerate the README headline block from reports/paper")
+    rd.add_argument("--profile", choices=PROFILES, default="paper")
+    rd.add_argument("--check", action="store_true",
+                    help="exit 1 when README.md's block differs from the generated one")
+    rd.set_defaults(func=_readme)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _part(text: str | None):
+    if text is None:
+        return None
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--part {text!r}: expected I/N, e.g. 0/2") from None
+    return i, n
+
+
+def _run(args) -> int:
+    import torch
+
+    from rdmf.experiments.protocols import GROUPS
+    from rdmf.experiments.runner import run_group, select
+    from rdmf.paths import data_root
+    torch.set_num_threads(max(1, args.threads))
+    root = data_root(args.data_root)
+    groups = args.group or list(GROUPS)
+    part = _part(args.part)
+    for group in groups:
+        if group in ("tvsum", "youtube") and root is None:
+            print(f"{group}: skipped (no real data root: pass --data-root or set RDMF_DATA_ROOT)")
+            continue
+        if args.list:
+            for shard in select(args.profile, group, args.shard, part):
+                print(group, shard.id)
+            continue
+        t0 = time.time()
+        run_group(args.profile, group, patterns=args.shard, part=part,
+                  data_root=None if root is None else str(root),
+                  log=lambda line: print(line, flush=True))
+        print(f"{group}: finished in {time.time() - t0:.0f} s", flush=True)
+    return 0
+
+
+def _status(args) -> int:
+    from rdmf.experiments.runner import group_status
+    for group, st in group_status(args.profile).items():
+        print(f"{group:16s} {st['done']:4d} done  {st['failed']:3d} failed  of {st['planned']:4d}")
+    return 0
+
+
+def _tables(args) -> int:
+    from rdmf.experiments.tables import write_tables
+    from rdmf.paths import data_root
+    root = data_root(args.data_root)
+    paths = write_tables(args.profile, data_root=None if root is None else str(root))
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _readme(args) -> int:
+    from rdmf.experiments.readme import check_readme, update_readme
+    if args.check:
+        ok, message = check_readme(args.profile)
+        print(message, file=sys.stdout if ok else sys.stderr)
+        return 0 if ok else 1
+    print(update_readme(args.profile))
+    return 0
