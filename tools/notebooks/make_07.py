@@ -1,25 +1,12 @@
-"""Generate notebooks/07_benchmarks.ipynb (run from the repository root).
+"""Generate notebooks/07_benchmarks.ipynb (run from the repository root), then execute it:
 
     python tools/notebooks/make_07.py
-    PYTHONPATH=$PWD papermill notebooks/07_benchmarks.ipynb /tmp/07.ipynb && cp /tmp/07.ipynb notebooks/07_benchmarks.ipynb
+    rdmf reproduce --profile ci --only 07 --update-notebooks
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat as nbf
-
-
-def md(text: str):
-    return nbf.v4.new_markdown_cell(text.strip())
-
-
-def code(text: str, tags=()):
-    cell = nbf.v4.new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
+from nbcells import code, md, write_notebook
 
 
 IGNORE = ("nbval-ignore-output",)  # trained-model numbers: exact digits depend on the CPU's BLAS
@@ -260,15 +247,6 @@ consensus (84.3), which only that selection explains.
 ]
 
 
-def main() -> None:
-    nb = nbf.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    out = Path(__file__).resolve().parents[2] / "notebooks" / "07_benchmarks.ipynb"
-    nbf.write(nb, out)
-    print(out)
-
 
 if __name__ == "__main__":
-    main()
+    write_notebook(CELLS, "07_benchmarks.ipynb")

@@ -1,25 +1,12 @@
-"""Generate notebooks/08_performance.ipynb (run from the repository root).
+"""Generate notebooks/08_performance.ipynb (run from the repository root), then execute it:
 
     python tools/notebooks/make_08.py
-    PYTHONPATH=$PWD papermill notebooks/08_performance.ipynb /tmp/08.ipynb && cp /tmp/08.ipynb notebooks/08_performance.ipynb
+    rdmf reproduce --profile ci --only 08 --update-notebooks
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat as nbf
-
-
-def md(text: str):
-    return nbf.v4.new_markdown_cell(text.strip())
-
-
-def code(text: str, tags=()):
-    cell = nbf.v4.new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
+from nbcells import code, md, write_notebook
 
 
 IGNORE = ("nbval-ignore-output",)  # wall-clock timings: volatile by nature
@@ -164,15 +151,6 @@ for (ds, f), t in sorted(per.items()):
 ]
 
 
-def main() -> None:
-    nb = nbf.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    out = Path(__file__).resolve().parents[2] / "notebooks" / "08_performance.ipynb"
-    nbf.write(nb, out)
-    print(out)
-
 
 if __name__ == "__main__":
-    main()
+    write_notebook(CELLS, "08_performance.ipynb")
