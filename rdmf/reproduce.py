@@ -130,6 +130,9 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(repo_root())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # a relative data root means "relative to where the command was typed"; the kernels run in
+    # notebooks/, so hand them an absolute path
+    data_root = data_root if data_root is not None else os.environ.get("RDMF_DATA_ROOT") or None
     if data_root is not None:
         os.environ["RDMF_DATA_ROOT"] = str(Path(data_root).expanduser().resolve())
 

@@ -87,3 +87,14 @@ def test_parse_parameters():
         "epochs": 3, "lr": 1e-3, "name": "abc", "flag": True}
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_parameters(["epochs"])
+
+
+def test_relative_data_root_is_resolved_from_the_callers_directory(sandbox, tmp_path, monkeypatch):
+    books, reports = sandbox
+    (tmp_path / "root").mkdir()
+    _notebook(books / "01_a.ipynb", "import os; print(os.path.isdir(os.environ['RDMF_DATA_ROOT']))")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RDMF_DATA_ROOT", "root")
+    rp.reproduce("ci", progress=False)
+    out = nbformat.read(reports / "ci" / "notebooks" / "01_a.ipynb", as_version=4)
+    assert out.cells[1].outputs[0]["text"].strip() == "True"
