@@ -40,6 +40,8 @@ def test_runs_in_order_per_profile_and_strips_volatile_metadata(sandbox):
     assert [r.name for r in results] == ["01_a", "02_b"]
     out = nbformat.read(reports / "default" / "notebooks" / "02_b.ipynb", as_version=4)
     assert "papermill" not in out.metadata
+    injected = [c for c in out.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert [c.id for c in injected] == ["injected-parameters"]  # no random id: stable bytes
     texts = "".join(o.get("text", "") for c in out.cells if c.cell_type == "code"
                     for o in c.get("outputs", []))
     assert "b default" in texts
