@@ -212,6 +212,20 @@ def react_semi_implicit(u, v, F, k, dt):
     return u_new, v_new
 
 
+def check_run_options(scheme: str, boundary: str, on_violation: str, steps, dx: float) -> None:
+    """Validate the options shared by the 1-D and 2-D integrators (ValueError naming the option)."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+    if on_violation not in ("raise", "warn"):
+        raise ValueError(f"on_violation must be 'raise' or 'warn', got {on_violation!r}")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps}")
+    if not (math.isfinite(dx) and dx > 0):
+        raise ValueError(f"dx must be finite and > 0, got {dx}")
+
+
 def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du: Tensorish,
               Dv: Tensorish, dt: Tensorish, steps: int, mask: torch.Tensor | None = None, *,
               boundary: Literal["reflecting", "periodic"] = "reflecting",
@@ -241,16 +255,7 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
     if u0.shape != v0.shape or u0.dim() != 3:
         raise ValueError(f"u0 and v0 must both be (B, C, L); got {tuple(u0.shape)} and "
                          f"{tuple(v0.shape)}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    if boundary not in BOUNDARIES:
-        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
-    if on_violation not in ("raise", "warn"):
-        raise ValueError(f"on_violation must be 'raise' or 'warn', got {on_violation!r}")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    if not (math.isfinite(dx) and dx > 0):
-        raise ValueError(f"dx must be finite and > 0, got {dx}")
+    check_run_options(scheme, boundary, on_violation, steps, dx)
     if mask is not None:
         if mask.shape != (u0.shape[0], u0.shape[2]):
             raise ValueError(f"mask must be (B, L) = ({u0.shape[0]}, {u0.shape[2]}), "

@@ -10,7 +10,6 @@ the ghost cell is the boundary cell) or periodic boundaries; explicit diffusion 
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Literal
 
@@ -19,11 +18,11 @@ import torch
 from .dct import laplacian_basis
 from .gray_scott import (
     BOUNDARIES,
-    SCHEMES,
     StabilityError,
     _check_finite_nonneg,
     _tolerance,
     as_param,
+    check_run_options,
     explicit_condition_violated,
     react_semi_implicit,
 )
@@ -88,16 +87,7 @@ def integrate_2d(u0: torch.Tensor, v0: torch.Tensor, F, k, Du, Dv, dt, steps: in
     if not isinstance(u0, torch.Tensor) or u0.dim() != 4 or u0.shape != v0.shape:
         raise ValueError("u0 and v0 must both be (B, C, H, W) tensors of the same shape; got "
                          f"{tuple(getattr(u0, 'shape', ()))} and {tuple(getattr(v0, 'shape', ()))}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    if boundary not in BOUNDARIES:
-        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
-    if on_violation not in ("raise", "warn"):
-        raise ValueError(f"on_violation must be 'raise' or 'warn', got {on_violation!r}")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    if not (math.isfinite(dx) and dx > 0):
-        raise ValueError(f"dx must be finite and > 0, got {dx}")
+    check_run_options(scheme, boundary, on_violation, steps, dx)
     F_, k_, Du_, Dv_, dt_ = (as_param_2d(p, n, u0) for p, n in
                              ((F, "F"), (k, "k"), (Du, "Du"), (Dv, "Dv"), (dt, "dt")))
     if check:
