@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from rdmf.io import atomic_write_text
+from rdmf.model.rd_fusion import RDSettings as _RD
 
 DATASETS = ("synthetic", "qvhighlights", "tvsum", "youtube")
 
@@ -55,24 +56,25 @@ class TrainConfig:
     saliency_head: str = "linear"       # "linear" (Moment-DETR) | "text_dot" (QD-DETR)
 
     # RDMF layer (fusion = "rd")
-    rd_channels: int = 16
-    rd_steps: int = 8
-    rd_scheme: str = "semi_implicit"
-    rd_text_kinetics: bool = True
-    rd_diffusion: bool = True
-    rd_reaction: bool = True
-    rd_learn_kinetics: bool = True
-    rd_F_range: tuple[float, float] = (0.001, 0.1)
-    rd_k_range: tuple[float, float] = (0.001, 0.1)
-    rd_sigma_range: tuple[float, float] = (1.0, 10.0)
-    rd_dt_range: tuple[float, float] = (0.05, 2.0)
-    rd_r_max: float = 0.45
-    rd_F_init: tuple[float, float] = (0.02, 0.06)
-    rd_k_init: tuple[float, float] = (0.045, 0.065)
-    rd_sigma_init: float = 2.0
-    rd_dt_init: float = 1.0
-    rd_r_init: float = 0.25
-    rd_explicit_on_violation: str = "raise"
+    # (defaults: those of RDSettings, the layer's own definition; one place to change them)
+    rd_channels: int = _RD.channels
+    rd_steps: int = _RD.steps
+    rd_scheme: str = _RD.scheme
+    rd_text_kinetics: bool = _RD.text_kinetics
+    rd_diffusion: bool = _RD.diffusion
+    rd_reaction: bool = _RD.reaction
+    rd_learn_kinetics: bool = _RD.learn_kinetics
+    rd_F_range: tuple[float, float] = _RD.F_range
+    rd_k_range: tuple[float, float] = _RD.k_range
+    rd_sigma_range: tuple[float, float] = _RD.sigma_range
+    rd_dt_range: tuple[float, float] = _RD.dt_range
+    rd_r_max: float = _RD.r_max
+    rd_F_init: tuple[float, float] = _RD.F_init
+    rd_k_init: tuple[float, float] = _RD.k_init
+    rd_sigma_init: float = _RD.sigma_init
+    rd_dt_init: float = _RD.dt_init
+    rd_r_init: float = _RD.r_init
+    rd_explicit_on_violation: str = _RD.explicit_on_violation
 
     # losses and matching (DESIGN §5)
     loss_span: float = 10.0
