@@ -18,6 +18,7 @@ import torch.distributed as dist
 import torch.nn.functional as nnf
 
 from .matcher import HungarianMatcher
+from .proposals import proposal_targets
 from .span_utils import cxw_to_xx, generalized_iou
 
 
@@ -99,6 +100,18 @@ class Criterion:
                                self.class_weight.to(logits.device), reduction="none").mean()
         return {"span": l1, "giou": giou, "class": ce}
 
+    def proposal_losses(self, out: dict, targets: list[torch.Tensor], mask: torch.Tensor) -> dict:
+        """Dense proposal losses: BCE of every real clip's foreground logit vs "inside a moment",
+        and L1 of the predicted distances to the moment's start/end on the clips inside one."""
+        logits = out["proposal_logits"].float()
+        mask = mask.to(logits.device)
+        inside, distances = proposal_targets(targets, mask)
+        real = mask.float()
+        bce = nnf.binary_cross_entropy_with_logits(logits, inside, reduction="none")
+        l1 = (out["proposal_distances"].float() - distances).abs().sum(-1)
+        return {"proposal_class": (bce * real).sum() / real.sum().clamp(min=1.0),
+                "proposal_span": (l1 * inside).sum() / inside.sum().clamp(min=1.0)}
+
     def saliency_loss(self, out: dict, saliency: torch.Tensor, mask: torch.Tensor,
                       seeds: list[int] | None) -> dict:
         scores = out["saliency"].float()
@@ -133,6 +146,10 @@ class Criterion:
             num_spans = _global_mean_count(sum(len(t) for t in targets), out["pred_spans"].device)
             losses.update(self.span_losses(out, targets, num_spans))
             weights.update(span=c.loss_span, giou=c.loss_giou, **{"class": c.loss_class})
+            if "proposal_logits" in out:
+                losses.update(self.proposal_losses(out, targets, mask))
+                weights.update(proposal_class=c.loss_proposal,
+                               proposal_span=c.loss_proposal * c.loss_span)
             for i, aux in enumerate(out.get("aux", [])):
                 for name, value in self.span_losses(aux, targets, num_spans).items():
                     losses[f"{name}_{i}"] = value

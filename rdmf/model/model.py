@@ -8,7 +8,8 @@ from torch import nn
 
 from .fusion import build_fusion
 from .heads import ClassHead, SaliencyHead, SpanHead, input_projection
-from .transformer import Decoder, Encoder, masked_mean, sine_positions
+from .proposals import ProposalHead, gather_proposals, select_proposals
+from .transformer import AnchorDecoder, Decoder, Encoder, masked_mean, sine_positions
 
 
 class MomentModel(nn.Module):
@@ -38,10 +39,18 @@ class MomentModel(nn.Module):
         self.encoder = Encoder(d, config.heads, config.ffn_dim, config.dropout, config.enc_layers)
         self.saliency_head = SaliencyHead(d, config.saliency_head)
         self.hd_only = bool(config.hd_only)
+        self.decoder_queries = config.decoder_queries
         if not self.hd_only:
-            self.query_pos = nn.Embedding(config.num_queries, d)
-            self.decoder = Decoder(d, config.heads, config.ffn_dim, config.dropout, config.dec_layers)
-            self.span_head = SpanHead(d)
+            if self.decoder_queries == "proposals":
+                self.proposal_head = ProposalHead(d)
+            if self.decoder_queries in ("anchors", "proposals"):
+                self.decoder = AnchorDecoder(d, config.heads, config.ffn_dim, config.dropout,
+                                             config.dec_layers, config.num_queries)
+            else:
+                self.query_pos = nn.Embedding(config.num_queries, d)
+                self.decoder = Decoder(d, config.heads, config.ffn_dim, config.dropout,
+                                       config.dec_layers)
+                self.span_head = SpanHead(d)
             self.class_head = ClassHead(d)
 
     def encode(self, video, video_mask, text, text_mask):
@@ -64,9 +73,25 @@ class MomentModel(nn.Module):
             neg_memory, _, _, neg_query = self.encode(video, video_mask, neg_text, neg_mask)
             out["saliency_neg"] = self.saliency_head(neg_memory[:, :L], neg_query)
         if not self.hd_only:
-            query_pos = self.query_pos.weight.unsqueeze(0).expand(video.shape[0], -1, -1)
-            hidden = self.decoder(query_pos, memory, mask, pos)           # (layers, B, Q, d)
-            spans, logits = self.span_head(hidden), self.class_head(hidden)
+            if self.decoder_queries == "proposals":
+                clips = memory[:, :L]
+                p_logits, p_dist, p_windows = self.proposal_head(clips, query, video_mask)
+                index = select_proposals(p_logits, p_windows, video_mask, self.config.num_queries)
+                ref = gather_proposals(p_windows, index)
+                tgt = clips.gather(1, index[..., None].expand(-1, -1, clips.shape[-1]))
+                hidden, spans = self.decoder(memory, mask, pos, ref=ref, tgt=tgt)
+                out["proposal_logits"], out["proposal_distances"] = p_logits, p_dist
+                prior = p_logits.detach().gather(1, index)                     # (B, Q)
+            elif self.decoder_queries == "anchors":
+                hidden, spans = self.decoder(memory, mask, pos)
+            else:
+                query_pos = self.query_pos.weight.unsqueeze(0).expand(video.shape[0], -1, -1)
+                hidden = self.decoder(query_pos, memory, mask, pos)       # (layers, B, Q, d)
+                spans = self.span_head(hidden)
+            logits = self.class_head(hidden)
+            if self.decoder_queries == "proposals":
+                # the proposal's own foreground logit is a prior of every layer's class score
+                logits = logits + torch.stack([prior, torch.zeros_like(prior)], -1).to(logits.dtype)
             out["pred_spans"], out["pred_logits"] = spans[-1], logits[-1]
             out["aux"] = [{"pred_spans": s, "pred_logits": c}
                           for s, c in zip(spans[:-1], logits[:-1])] if self.config.aux_loss else []

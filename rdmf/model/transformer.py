@@ -123,6 +123,69 @@ class Decoder(nn.Module):
         return torch.stack(outputs)
 
 
+def inverse_sigmoid(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    x = x.clamp(eps, 1 - eps)
+    return torch.log(x / (1 - x))
+
+
+def span_sine_embedding(spans: torch.Tensor, dim: int, temperature: float = 10000.0) -> torch.Tensor:
+    """(…, 2) normalised (center, width) -> (…, dim) sine embedding: half the channels encode the
+    center, half the width, with the frequencies and the (0, 2π] scaling of :func:`sine_positions`."""
+    half = dim // 2
+    freqs = temperature ** (2 * (torch.arange(half, device=spans.device) // 2) / half)
+    angles = spans[..., :, None] * (2 * math.pi) / freqs                     # (…, 2, half)
+    emb = torch.stack([angles[..., 0::2].sin(), angles[..., 1::2].cos()], dim=-1).flatten(-2)
+    return emb.flatten(-2)                                                 # (…, 2·half)
+
+
+class AnchorDecoder(nn.Module):
+    """DETR decoder with learned span anchors refined layer by layer (DAB-DETR, as in the
+    anchor-based moment-retrieval DETRs): every query carries a normalised (center, width)
+    anchor; its positional query is an MLP of the anchor's sine embedding (so it lives in the
+    space of the clips' positions), and each layer predicts an offset of the anchor in logit
+    space, ``span = σ(σ⁻¹(anchor) + Δ)``; the next layer starts from the refined (detached) span.
+
+    Anchors start evenly spread: centers on a grid over (0, 1), widths cycling through a few
+    moment lengths, so that Hungarian matching has a query near every moment from step one.
+    """
+
+    def __init__(self, dim: int, heads: int, ffn_dim: int, dropout: float, layers: int,
+                 num_queries: int):
+        super().__init__()
+        self.layers = nn.ModuleList(DecoderLayer(dim, heads, ffn_dim, dropout) for _ in range(layers))
+        self.norm = nn.LayerNorm(dim)
+        centers = (torch.arange(num_queries, dtype=torch.float32) + 0.5) / num_queries
+        widths = torch.tensor([0.05, 0.1, 0.2])[torch.arange(num_queries) % 3]
+        self.anchors = nn.Parameter(inverse_sigmoid(torch.stack([centers, widths], -1)))
+        self.pos_mlp = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim))
+        self.delta = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim), nn.ReLU(),
+                                   nn.Linear(dim, 2))
+        nn.init.zeros_(self.delta[-1].weight)
+        nn.init.zeros_(self.delta[-1].bias)
+
+    def forward(self, memory, memory_mask, memory_pos, ref: torch.Tensor | None = None,
+                tgt: torch.Tensor | None = None):
+        """memory (B, S, d) -> hidden (layers, B, Q, d) and spans (layers, B, Q, 2).
+
+        ``ref`` (B, Q, 2): per-sample initial anchors (two-stage proposals) instead of the learned
+        ones; ``tgt`` (B, Q, d): initial content of the queries (zeros by default)."""
+        batch, dim = memory.shape[0], memory.shape[-1]
+        if ref is None:
+            ref = self.anchors.sigmoid().unsqueeze(0).expand(batch, -1, -1)
+        if tgt is None:
+            tgt = memory.new_zeros(batch, ref.shape[1], dim)
+        hidden, spans = [], []
+        for layer in self.layers:
+            query_pos = self.pos_mlp(span_sine_embedding(ref, dim).to(memory.dtype))
+            tgt = layer(tgt, query_pos, memory, memory_mask, memory_pos)
+            h = self.norm(tgt)
+            span = (inverse_sigmoid(ref.float()) + self.delta(h).float()).sigmoid()
+            hidden.append(h)
+            spans.append(span)
+            ref = span.detach()
+        return torch.stack(hidden), torch.stack(spans)
+
+
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """(B, N, d), (B, N) bool -> (B, d) mean over the real tokens."""
     weights = mask.to(x.dtype).unsqueeze(-1)

@@ -54,6 +54,11 @@ class TrainConfig:
     cross_layers: int = 2               # cross_attention fusion: text-to-video layers
     hd_only: bool = False               # TVSum / YouTube: saliency losses only, no decoder
     saliency_head: str = "linear"       # "linear" (Moment-DETR) | "text_dot" (QD-DETR)
+    decoder_queries: str = "learned"    # "learned": Moment-DETR's learned query positions;
+    #                                     "anchors": learned (center, width) anchors refined per
+    #                                     layer (DAB-DETR); "proposals": two-stage, anchors seeded
+    #                                     by dense clip proposals (rdmf.model.proposals)
+    loss_proposal: float = 1.0          # "proposals": weight of the dense proposal losses
 
     # RDMF layer (fusion = "rd")
     # (defaults: those of RDSettings, the layer's own definition; one place to change them)
@@ -121,6 +126,9 @@ class TrainConfig:
                      "eval_every", "rd_channels"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"config.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.decoder_queries not in ("learned", "anchors", "proposals"):
+            raise ValueError(f"config.decoder_queries: unknown kind {self.decoder_queries!r}; "
+                             "choose one of learned, anchors, proposals")
         if self.saliency_head not in ("linear", "text_dot"):
             raise ValueError(f"config.saliency_head: unknown kind {self.saliency_head!r}; choose "
                              "one of linear, text_dot")
