@@ -17,11 +17,14 @@ Clip features (``D_VISUAL`` = 512-d) of clip ``i`` in a scene with caption embed
 - ``c_i``: clutter, temporally correlated (AR(1), coefficient ``RHO``) mixtures of other caption
   embeddings (things also visible in the frame);
 - ``n_i``: isotropic AR(1) noise; ``s``: a per-video offset (camera/style).
-``clip_noise`` scales ``c`` and ``n`` (1.0 = the default difficulty). Within a moment the event
-is occluded on ~30 % of the clips (runs of ~2 clips keep 30 % of the evidence); half of the other
-scenes hold a 1-2 clip flash of the queried event that is NOT a moment (a cutaway/preview): so a
-clip-by-clip detector fragments moments and fires on flashes, while temporal context resolves
-both. All difficulty knobs are in ``DEFAULT_PARAMS``.
+``clip_noise`` scales ``c`` and ``n`` (1.0 = the default difficulty). Generator v3: queried
+events come from a small vocabulary (``n_subjects`` × ``n_actions`` × ``n_places`` = 144), so a few
+hundred training queries cover the query language; 60 % of the other scenes are near-miss
+distractors; within a moment the event is occluded on about 40 % of the clips (runs of ~1 clip,
+no evidence left), but the annotators watch in context and rate an occluded clip by the moment's
+relevance (``context_labels``): a clip-by-clip detector fragments moments and misses 40 % of the
+salient clips, while temporal context recovers both. (v2 also had 1-2 clip flashes of the queried
+event outside moments, ``glimpse_prob``, now 0.) All difficulty knobs are in ``DEFAULT_PARAMS``.
 
 So a single clip's similarity to the query is a noisy cue, averaging over a scene helps (temporal
 context), distractors defeat sentence-level similarity, and since moment positions are uniform,
@@ -55,27 +58,32 @@ from . import synth_stats as stats
 from .synth_vocab import ACTIONS, PLACES, SUBJECTS, caption, query_sentence
 from .text_encoder import TEXT_DIM, encode_sentences, encode_tokens
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 """Bump on ANY change that alters generated data; every comparison must then be re-run."""
 
 D_VISUAL = 512
 DEFAULT_PARAMS = {
-    "rho": 0.6,              # AR(1) coefficient of the clutter and noise processes (per 2-s clip)
+    "rho": 0.6,              # AR(1) coefficient of the clutter process (per 2-s clip)
     "clutter_scale": 0.3,    # norm of the clutter relative to a full-strength scene signal
     "noise_scale": 0.8,      # norm of the isotropic noise (in 512-d)
     "style_scale": 0.3,      # norm of the per-video offset
-    "distractor_prob": 0.25,  # probability that a non-moment scene is a near-miss distractor
-    "dropout_prob": 0.3,     # fraction of moment clips where the event is occluded ...
-    "dropout_mean_len": 2.0,  # ... in runs of this mean length (clips) ...
-    "dropout_gain": 0.3,     # ... keeping this fraction of its evidence
-    "glimpse_prob": 0.5,     # probability that a non-moment scene holds a 1-2 clip flash of the event
+    "distractor_prob": 0.6,  # probability that a non-moment scene is a near-miss distractor
+    "dropout_prob": 0.4,     # fraction of moment clips where the event is occluded ...
+    "dropout_mean_len": 1.0,  # ... in runs of this mean length (clips) ...
+    "dropout_gain": 0.0,     # ... keeping this fraction of its evidence
+    "glimpse_prob": 0.0,     # probability that a non-moment scene holds a 1-2 clip flash of the event
+    "context_labels": 1,     # 1: occluded moment clips are labelled by the moment's relevance
+    "noise_rho": 0.6,        # AR(1) coefficient of the isotropic noise (0 = i.i.d. per clip)
+    "n_subjects": 6,         # queried events use only the first n subjects/actions/places of the
+    "n_actions": 6,          # vocabulary (0 = all of it); background scenes always draw from the
+    "n_places": 4,           # whole vocabulary
 }
 """Difficulty knobs (overridable with ``params=``; a set with overrides gets its own folder)."""
 SCENE_LEN_CLIPS = (3, 12)  # background/distractor scene lengths (uniform, inclusive)
 N_BACKGROUND_CAPTIONS = 160
 N_CLUTTER = 6             # clutter components (caption embeddings) per video
 # mean/std of the moment clips' evidence strength (measured on the ci train split, default knobs)
-SALIENCY_STRENGTH_MEAN, SALIENCY_STRENGTH_STD = 0.577, 0.254
+SALIENCY_STRENGTH_MEAN, SALIENCY_STRENGTH_STD = 0.736, 0.109
 SALIENCY_LOADING = 0.42   # annotator latent = 0.42 z(strength) + 0.91 own noise: corr(j, k) ~ 0.18
 
 SIZES = {
@@ -173,17 +181,29 @@ def _layout(rng: np.random.Generator, n_clips: int, p: dict) -> list[tuple[int, 
     return scenes
 
 
-def _near_miss(event: tuple[int, int, int], rng: np.random.Generator) -> tuple[int, int, int]:
+def _vocab_sizes(p: dict | None) -> tuple[int, int, int]:
+    """(subjects, actions, places) the queried events draw from."""
+    full = (len(SUBJECTS), len(ACTIONS), len(PLACES))
+    if p is None:
+        return full
+    keys = ("n_subjects", "n_actions", "n_places")
+    return tuple(min(int(p[k]), n) if int(p[k]) > 0 else n for k, n in zip(keys, full))
+
+
+def _near_miss(event: tuple[int, int, int], rng: np.random.Generator,
+               p: dict | None = None) -> tuple[int, int, int]:
+    n_subj, n_act, _ = _vocab_sizes(p)
     subj, act, place = event
     if rng.random() < 0.5:
-        return subj, int((act + rng.integers(1, len(ACTIONS))) % len(ACTIONS)), place
-    return int((subj + rng.integers(1, len(SUBJECTS))) % len(SUBJECTS)), act, place
+        return subj, int((act + rng.integers(1, n_act)) % n_act), place
+    return int((subj + rng.integers(1, n_subj)) % n_subj), act, place
 
 
-def _random_event(rng: np.random.Generator, avoid: tuple[int, int, int] | None = None):
+def _random_event(rng: np.random.Generator, avoid: tuple[int, int, int] | None = None,
+                  p: dict | None = None):
+    n_subj, n_act, n_place = _vocab_sizes(p)
     while True:
-        ev = (int(rng.integers(len(SUBJECTS))), int(rng.integers(len(ACTIONS))),
-              int(rng.integers(len(PLACES))))
+        ev = (int(rng.integers(n_subj)), int(rng.integers(n_act)), int(rng.integers(n_place)))
         if avoid is None or (ev[0] != avoid[0] and ev[1] != avoid[1]):
             return ev
 
@@ -240,9 +260,9 @@ def _plan_split(split: str, n: int, seed: int, p: dict) -> list[dict]:
         qid = _QID_OFFSET[split] + i
         duration = _sample_duration_s(rng)
         n_clips = int(round(duration / stats.CLIP_LEN_S))
-        event = _random_event(rng)
+        event = _random_event(rng, p=p)
         query = query_sentence(event, rng)
-        near = _near_miss(event, rng)   # one near-miss event per video
+        near = _near_miss(event, rng, p)   # one near-miss event per video
         scenes = []
         for start, end, kind in _layout(rng, n_clips, p):
             if kind == "moment":
@@ -273,11 +293,15 @@ def _video_features(plan: dict, emb: dict[str, np.ndarray], bank: np.ndarray, pr
         s, e = scene["start"], scene["end"]
         if scene["kind"] == "moment":
             a = 0.35 + 0.65 * _smooth_profile(rng, e - s) * rng.uniform(0.75, 1.0)
-            a = np.where(_markov_mask(rng, e - s, p["dropout_prob"], p["dropout_mean_len"]),
-                         p["dropout_gain"] * a, a)
+            seen = np.where(_markov_mask(rng, e - s, p["dropout_prob"], p["dropout_mean_len"]),
+                            p["dropout_gain"] * a, a)
+            # annotators watch in context: with context_labels they rate an occluded clip by the
+            # moment's relevance there, not by what that single clip shows
+            strength[s:e] = a if p["context_labels"] else seen
+            a = seen
         else:
             a = np.full(e - s, rng.uniform(0.55, 1.0)) + 0.05 * rng.standard_normal(e - s)
-        strength[s:e] = a
+            strength[s:e] = a
         signal[s:e] = a[:, None] * emb[scene["caption"]][None]
         if scene["kind"] != "moment" and e - s >= 3 and rng.random() < p["glimpse_prob"]:
             # a flash cut of the queried event (1-2 clips, inside the scene): not a moment
@@ -287,7 +311,7 @@ def _video_features(plan: dict, emb: dict[str, np.ndarray], bank: np.ndarray, pr
     comps = bank[rng.choice(len(bank), size=N_CLUTTER, replace=False)]        # (K, 384)
     weights = _ar1(rng, L, N_CLUTTER, p["rho"]) / np.sqrt(N_CLUTTER)              # (L, K)
     clutter = weights @ comps
-    noise = _ar1(rng, L, D_VISUAL, p["rho"]) / np.sqrt(D_VISUAL)
+    noise = _ar1(rng, L, D_VISUAL, p["noise_rho"]) / np.sqrt(D_VISUAL)
     style = rng.standard_normal(D_VISUAL) / np.sqrt(D_VISUAL)
     feats = ((signal + clip_noise * p["clutter_scale"] * clutter) @ proj.T
              + clip_noise * p["noise_scale"] * noise + p["style_scale"] * style)

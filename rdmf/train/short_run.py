@@ -23,7 +23,7 @@ from .engine import train
 #: time; no dropout and gradient clip 1.0 because a 64-d model trained for ~900 steps underfits.
 SHORT_RUN = dict(hidden=64, heads=4, ffn_dim=256, dropout=0.0, input_dropout=0.0, lr=1e-3,
                  batch_size=4, epochs=12, grad_clip=1.0, saliency_head="text_dot",
-                 loss_dense_saliency=1.0, progress=False)
+                 loss_dense_saliency=1.0, decoder_queries="proposals", progress=False)
 KEYS = ("MR-full-mAP", "MR-full-R1@0.5", "HL-min-VeryGood-mAP", "HL-min-VeryGood-Hit1")
 
 
