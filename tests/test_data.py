@@ -335,13 +335,16 @@ def test_synthetic_ground_truth_and_trivial_predictors(synthetic_ci):
     assert trivial.ground_truth_rows(val) == [{k: r[k] for k in ("qid", "query", "vid", "duration",
                                               "relevant_windows", "relevant_clip_ids",
                                               "saliency_scores")} for r in gt]
-    mr = {}
+    mr, hd = {}, {}
     for name in trivial.PREDICTORS:
-        mr[name] = evaluate_qvhighlights(trivial.predict(name, train, val), gt)["brief"]["MR-full-mAP"]
-    # the signal is in the clips: the single-clip ridge beats blind guessing ...
-    assert mr["single_clip"] > 1.5 * max(mr["random"], mr["middle"], mr["text_only"])
-    # ... but stays low (no temporal context): far below what the generator's evidence allows
-    assert mr["single_clip"] < 20
+        brief = evaluate_qvhighlights(trivial.predict(name, train, val), gt)["brief"]
+        mr[name], hd[name] = brief["MR-full-mAP"], brief["HL-min-VeryGood-mAP"]
+    # the signal is in the clips: the single-clip ridge ranks the salient clips well above
+    # blind guessing (v3, seed 0: HD 31.5 vs 22.4 for the middle prior) ...
+    assert hd["single_clip"] > 1.25 * max(hd["random"], hd["middle"], hd["text_only"])
+    # ... but without temporal context it cannot turn them into moments (occlusions fragment
+    # them, distractors fire): its MR mAP stays near blind guessing (v3, seed 0: 4.97 vs 3.56)
+    assert mr["single_clip"] < 2 * max(mr["random"], mr["middle"], mr["text_only"])
 
 
 def test_synthetic_h5_equals_original(synthetic_ci):

@@ -139,8 +139,8 @@ def _fake_result(shard, value, epochs=3):
 
 
 def test_synthetic_table_mean_std_over_seeds():
-    results = {s.id: _fake_result(s, 10.0 + s.seed) for s in P.shards("default", "synthetic")}
-    t = tables.synthetic_table("default", results, with_trivial=False)
+    results = {s.id: _fake_result(s, 10.0 + s.seed) for s in P.shards("paper", "synthetic_short")}
+    t = tables.synthetic_table("paper", results, with_trivial=False, group="synthetic_short")
     rd = next(r for r in t["rows"] if r.get("fusion") == "rd")
     assert rd["cells"]["MR-full-mAP"] == {"mean": 11.0, "std": 1.0, "n": 3}
     md = tables.to_markdown(t)
