@@ -1,7 +1,7 @@
 """Learns for real: after a short CPU run on the synthetic CI set every fusion beats every trivial
 predictor, and the concat baseline's MR mAP is at least twice the best trivial predictor's.
 
-Synthetic generator v3, CI size, seed 0; the short-run recipe ``rdmf.train.short_run.SHORT_RUN``
+Synthetic generator v4, CI size, seed 0; the short-run recipe ``rdmf.train.short_run.SHORT_RUN``
 (the same for every fusion). About 2 min on 2 CPU cores."""
 
 from __future__ import annotations
