@@ -69,9 +69,9 @@ as the model sees them, L2-normalised); middle: the mean annotator saliency, wit
 ground-truth moments shaded green; bottom: the single-clip score of the trivial
 `single_clip` predictor (a ridge map of ONE clip onto the query's sentence embedding, fitted on the
 training split). Scene kinds from the generator's log are marked on the bottom panel: the
-near-miss distractors (orange ticks) and the flash cuts of the queried event outside the
-moments raise the single-clip score without being moments, and occluded clips inside moments
-lower it.
+near-miss distractors (orange bands) raise the single-clip score without being moments, and
+the occluded clips inside moments (about 40 %, which the annotators, watching in context, still
+rate as relevant) drop it to the background level, so runs of high single-clip scores fragment.
 """),
     code(r"""
 scorer = trivial.SingleClipScorer(train.samples())
@@ -192,9 +192,10 @@ if real:
 - `single_clip`: the best single-clip similarity without temporal context (ridge map from one
   clip to the query embedding, fitted on training clips; windows = runs of high-scoring clips).
 
-Moment positions are uniform, so the text alone says nothing about where the moment is; flash
-cuts and occlusions make clip-by-clip detection fragment. A model with temporal context has to
-clear the best of these by a wide margin (the model issue asks for twice its MR mAP).
+Moment positions are uniform, so the text alone says nothing about where the moment is;
+occlusions make clip-by-clip detection fragment and near-miss distractors make it fire. A model
+with temporal context has to clear the best of these by a wide margin (the model issue asks for
+twice its MR mAP): `tests/test_train_learns.py` checks it after a short CPU run.
 """),
     code(r"""
 gt_rows = read_jsonl(val.folder / "annotations" / "synthetic_val.jsonl")
@@ -207,7 +208,9 @@ atomic_write_json(out / "05_trivial_predictors.json",
 atomic_write_text(out / "05_trivial_predictors.md", markdown_table(table) + "\n")
 best = max(row["MR-full-mAP"] for row in table.values())
 print(f"best trivial MR mAP: {best:.2f} -> a model must reach {2 * best:.2f} (2x)")
-assert table["single_clip"]["MR-full-mAP"] > max(table[k]["MR-full-mAP"] for k in ("random", "middle", "text_only"))
+# the clips carry the signal (single_clip ranks salient clips well above the blind predictors)
+hd = {k: row["HL-min-VeryGood-mAP"] for k, row in table.items()}
+assert hd["single_clip"] > max(hd[k] for k in ("random", "middle", "text_only"))
 assert best < 20
 """),
     md(r"""

@@ -213,14 +213,14 @@ plt.show()
 - The curves show whether the budget of this profile was enough to learn moment retrieval at
   all; the `ci` profile trains for seconds and is a smoke test, not a result. The `paper`
   profile's numbers, with their reduced budget stated, are in `reports/paper/tables/`.
-- The kinetics barely move from their initialisation in runs of this length, and they cannot:
-  AdamW moves a raw (logit) parameter by about `lr` per step, and the sigmoid squash divides that
-  by at least 4 / (range width) — a few hundred steps at lr 5e-4 allow $|\Delta F| \lesssim 0.004$
-  (the bound printed in section 2, for the layer's own, unshifted values; the query-dependent
-  shift, a linear map of the pooled query, sums many such changes and moves faster, but stays
-  small too). The learned RD layer is, in effect, the initial one: the
-  arrows on the map are short. A separate learning rate for the kinetics (or many more steps)
-  would be needed before "learned kinetics" means anything.
+- The kinetics can move only a little from their initialisation in runs of this length: AdamW
+  moves a raw (logit) parameter by about `lr` per step, and the sigmoid squash divides that by at
+  least 4 / (range width), so $n$ steps allow $|\Delta F| \lesssim n \cdot \mathrm{lr} \cdot
+  0.1 / 4$ (the bound printed in section 2, for the layer's own, unshifted values; the
+  query-dependent shift, a linear map of the pooled query, sums many such changes and moves
+  faster). Where the arrows on the map are short, the learned RD layer is, in effect, the
+  initial one; a separate learning rate for the kinetics (or many more steps) would be needed
+  before "learned kinetics" means anything.
 - The decisive number is $T(F + k)$: with the reference ranges ($\Delta t \le 2$, $K = 8$) the
   integration covers at most a few reaction times, and at the initialisation about half of one.
   The Gray-Scott structure (bistability, Turing bands) can matter only where it has time to act;

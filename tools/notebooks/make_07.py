@@ -236,10 +236,11 @@ if tv:
     md(r"""
 **How to read this.** The budgets here are far below the papers' (epochs, width, seeds — each
 table prints its deviations), so absolute numbers are low and the comparison is between fusions
-at equal budget, not against the published state of the art. Where RDMF does not win, the
-evidence for why is in notebook 06 (the learned kinetics hardly leave their initialisation and
-$T(F+k)$ stays near one reaction time, so the reaction is barely engaged) and in the ablations
-above (whether removing the reaction or the diffusion changes anything beyond the seed spread).
+at equal budget, not against the published state of the art. Whether the reaction-diffusion
+process itself matters is in notebook 06 (how far the learned kinetics leave their
+initialisation, and whether $T(F+k)$ exceeds one reaction time, i.e. whether the reaction is
+engaged at all) and in the ablations above (whether removing the reaction or the diffusion
+changes anything beyond the seed spread).
 On TVSum, the gap between the published-protocol row and the honest rows is the value of choosing
 the epoch on the reported video; published averages (85–88) sit above the annotators' own
 consensus (84.3), which only that selection explains.
