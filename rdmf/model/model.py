@@ -19,7 +19,9 @@ class MomentModel(nn.Module):
         ``pred_spans`` (B, Q, 2) normalised (center, width), ``pred_logits`` (B, Q, 2)
         (foreground = index 0), ``aux`` list of the same for the earlier decoder layers,
         ``saliency`` (B, L); with ``negatives=True`` also ``saliency_neg`` (B, L), the scores of
-        every video paired with the NEXT sample's query (QD-DETR's query-dependent negatives).
+        every video paired with the NEXT sample's query (QD-DETR's query-dependent negatives);
+        with ``decoder_queries="proposals"`` also ``proposal_logits`` (B, L) and
+        ``proposal_distances`` (B, L, 2), the dense clip proposals (:mod:`rdmf.model.proposals`).
         HD-only models have no decoder and output only the saliency entries.
     """
 
