@@ -109,8 +109,11 @@ class Criterion:
         real = mask.float()
         bce = nnf.binary_cross_entropy_with_logits(logits, inside, reduction="none")
         l1 = (out["proposal_distances"].float() - distances).abs().sum(-1)
-        return {"proposal_class": (bce * real).sum() / real.sum().clamp(min=1.0),
-                "proposal_span": (l1 * inside).sum() / inside.sum().clamp(min=1.0)}
+        # normalised by the counts over all processes (as the span losses), so DDP equals 1 process
+        n_real = _global_mean_count(float(real.sum()), logits.device)
+        n_inside = _global_mean_count(float(inside.sum()), logits.device)
+        return {"proposal_class": (bce * real).sum() / n_real,
+                "proposal_span": (l1 * inside).sum() / n_inside}
 
     def saliency_loss(self, out: dict, saliency: torch.Tensor, mask: torch.Tensor,
                       seeds: list[int] | None) -> dict:
@@ -127,7 +130,8 @@ class Criterion:
             real = mask.to(scores.device).float()
             target = (saliency.to(scores.device) > 0).float()
             bce = nnf.binary_cross_entropy_with_logits(scores, target, reduction="none")
-            losses["dense_saliency"] = (bce * real).sum() / real.sum().clamp(min=1.0)
+            losses["dense_saliency"] = (bce * real).sum() / _global_mean_count(
+                float(real.sum()), scores.device)
         if "saliency_neg" in out:
             neg_pair = -nnf.logsigmoid(-out["saliency_neg"].float())   # −log(1 − σ(s))
             losses["negative"] = (neg_pair * mask).sum(1).mean()

@@ -46,8 +46,9 @@ class MomentModel(nn.Module):
             if self.decoder_queries == "proposals":
                 self.proposal_head = ProposalHead(d)
             if self.decoder_queries in ("anchors", "proposals"):
+                learned = config.num_queries if self.decoder_queries == "anchors" else None
                 self.decoder = AnchorDecoder(d, config.heads, config.ffn_dim, config.dropout,
-                                             config.dec_layers, config.num_queries)
+                                             config.dec_layers, learned)
             else:
                 self.query_pos = nn.Embedding(config.num_queries, d)
                 self.decoder = Decoder(d, config.heads, config.ffn_dim, config.dropout,
@@ -75,6 +76,7 @@ class MomentModel(nn.Module):
             neg_memory, _, _, neg_query = self.encode(video, video_mask, neg_text, neg_mask)
             out["saliency_neg"] = self.saliency_head(neg_memory[:, :L], neg_query)
         if not self.hd_only:
+            prior = None                    # proposals: their foreground logits, (B, Q)
             if self.decoder_queries == "proposals":
                 clips = memory[:, :L]
                 p_logits, p_dist, p_windows = self.proposal_head(clips, query, video_mask)
@@ -83,7 +85,7 @@ class MomentModel(nn.Module):
                 tgt = clips.gather(1, index[..., None].expand(-1, -1, clips.shape[-1]))
                 hidden, spans = self.decoder(memory, mask, pos, ref=ref, tgt=tgt)
                 out["proposal_logits"], out["proposal_distances"] = p_logits, p_dist
-                prior = p_logits.detach().gather(1, index)                     # (B, Q)
+                prior = p_logits.detach().gather(1, index)
             elif self.decoder_queries == "anchors":
                 hidden, spans = self.decoder(memory, mask, pos)
             else:
@@ -91,7 +93,7 @@ class MomentModel(nn.Module):
                 hidden = self.decoder(query_pos, memory, mask, pos)       # (layers, B, Q, d)
                 spans = self.span_head(hidden)
             logits = self.class_head(hidden)
-            if self.decoder_queries == "proposals":
+            if prior is not None:
                 # the proposal's own foreground logit is a prior of every layer's class score
                 logits = logits + torch.stack([prior, torch.zeros_like(prior)], -1).to(logits.dtype)
             out["pred_spans"], out["pred_logits"] = spans[-1], logits[-1]

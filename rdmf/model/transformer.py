@@ -150,13 +150,16 @@ class AnchorDecoder(nn.Module):
     """
 
     def __init__(self, dim: int, heads: int, ffn_dim: int, dropout: float, layers: int,
-                 num_queries: int):
+                 num_queries: int | None):
+        """``num_queries=None``: no learned anchors; every call passes its own ``ref`` (two-stage
+        proposals), so that no parameter goes without a gradient (DDP requires it)."""
         super().__init__()
         self.layers = nn.ModuleList(DecoderLayer(dim, heads, ffn_dim, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(dim)
-        centers = (torch.arange(num_queries, dtype=torch.float32) + 0.5) / num_queries
-        widths = torch.tensor([0.05, 0.1, 0.2])[torch.arange(num_queries) % 3]
-        self.anchors = nn.Parameter(inverse_sigmoid(torch.stack([centers, widths], -1)))
+        if num_queries is not None:
+            centers = (torch.arange(num_queries, dtype=torch.float32) + 0.5) / num_queries
+            widths = torch.tensor([0.05, 0.1, 0.2])[torch.arange(num_queries) % 3]
+            self.anchors = nn.Parameter(inverse_sigmoid(torch.stack([centers, widths], -1)))
         self.pos_mlp = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim))
         self.delta = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim), nn.ReLU(),
                                    nn.Linear(dim, 2))
@@ -171,6 +174,8 @@ class AnchorDecoder(nn.Module):
         ones; ``tgt`` (B, Q, d): initial content of the queries (zeros by default)."""
         batch, dim = memory.shape[0], memory.shape[-1]
         if ref is None:
+            if not hasattr(self, "anchors"):
+                raise ValueError("AnchorDecoder built without learned anchors needs ref")
             ref = self.anchors.sigmoid().unsqueeze(0).expand(batch, -1, -1)
         if tgt is None:
             tgt = memory.new_zeros(batch, ref.shape[1], dim)
