@@ -1,32 +1,38 @@
-"""Generate notebooks/05_data.ipynb (run from the repository root), then execute it:
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-    python tools/notebooks/make_05.py
-    rdmf reproduce --profile ci --only 05 --update-notebooks
-"""
+# %% [markdown]
+# # 05 · Data: the real benchmarks and the embedded SYNTHETIC benchmark
+#
+# Every data set reaches the model as the same `Sample` (clip features `(L, Dv)`, text tokens
+# `(N, Dt)`, windows in seconds, per-clip saliency `(L, A)`, clip times, duration) through
+# `rdmf.data.build_dataset(name, split, ...)`. This notebook shows what each data set looks like,
+# compares the synthetic benchmark's annotation statistics with the real QVHighlights train
+# annotations, and measures how far trivial predictors get on the synthetic set with the official
+# metrics. Real data is read from the data root (`$RDMF_DATA_ROOT`); sections that need it say so
+# when it is absent.
+#
+# **The synthetic benchmark is synthetic.** Its clip features are a fixed random projection of
+# MiniLM caption embeddings plus correlated clutter and noise (see `rdmf/data/synth.py`); numbers
+# on it say nothing about real videos, only whether a model can use temporal context.
 
-from __future__ import annotations
+# %% tags=["parameters"]
+profile = "ci"
 
-from nbcells import code, md, write_notebook
-
-
-CELLS = [
-    md(r"""
-# 05 · Data: the real benchmarks and the embedded SYNTHETIC benchmark
-
-Every data set reaches the model as the same `Sample` (clip features `(L, Dv)`, text tokens
-`(N, Dt)`, windows in seconds, per-clip saliency `(L, A)`, clip times, duration) through
-`rdmf.data.build_dataset(name, split, ...)`. This notebook shows what each data set looks like,
-compares the synthetic benchmark's annotation statistics with the real QVHighlights train
-annotations, and measures how far trivial predictors get on the synthetic set with the official
-metrics. Real data is read from the data root (`$RDMF_DATA_ROOT`); sections that need it say so
-when it is absent.
-
-**The synthetic benchmark is synthetic.** Its clip features are a fixed random projection of
-MiniLM caption embeddings plus correlated clutter and noise (see `rdmf/data/synth.py`); numbers
-on it say nothing about real videos, only whether a model can use temporal context.
-"""),
-    code('profile = "ci"', tags=["parameters"]),
-    code(r"""
+# %%
 import warnings
 
 import matplotlib.pyplot as plt
@@ -46,15 +52,15 @@ cfg = settings(profile)
 root = data_root()
 print("profile:", profile, "| synthetic size:", cfg["synthetic_size"])
 print("real data root:", "set" if root is not None else "NOT set (real-data sections are skipped)")
-"""),
-    md(r"""
-## 1. The synthetic benchmark
 
-Built on first use under `data/synthetic/<size>-v<version>-seed<seed>/` (QVHighlights layout:
-jsonl annotations, one `.npz` of clip features per video, one `.npz` of MiniLM query tokens per
-query). The generator version is stored with the data; results name it.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 1. The synthetic benchmark
+#
+# Built on first use under `data/synthetic/<size>-v<version>-seed<seed>/` (QVHighlights layout:
+# jsonl annotations, one `.npz` of clip features per video, one `.npz` of MiniLM query tokens per
+# query). The generator version is stored with the data; results name it.
+
+# %%
 train = build_dataset("synthetic", "train", size=cfg["synthetic_size"])
 val = build_dataset("synthetic", "val", size=cfg["synthetic_size"])
 meta = val.meta
@@ -62,18 +68,18 @@ print("generator version:", meta["generator_version"], "| counts:", meta["counts
 print("difficulty knobs:", {k: v for k, v in meta["params"].items()})
 for key, value in dataset_stats(val).items():
     print(f"  {key:20s} {value}")
-"""),
-    md(r"""
-A few validation videos over time. Top: the first 64 of the 512 visual dimensions (the features
-as the model sees them, L2-normalised); middle: the mean annotator saliency, with the
-ground-truth moments shaded green; bottom: the single-clip score of the trivial
-`single_clip` predictor (a ridge map of ONE clip onto the query's sentence embedding, fitted on the
-training split). Scene kinds from the generator's log are marked on the bottom panel: the
-near-miss distractors (orange bands) raise the single-clip score without being moments, and
-the occluded clips inside moments (about 40 %, which the annotators, watching in context, still
-rate as relevant) drop it to the background level, so runs of high single-clip scores fragment.
-"""),
-    code(r"""
+
+# %% [markdown]
+# A few validation videos over time. Top: the first 64 of the 512 visual dimensions (the features
+# as the model sees them, L2-normalised); middle: the mean annotator saliency, with the
+# ground-truth moments shaded green; bottom: the single-clip score of the trivial
+# `single_clip` predictor (a ridge map of ONE clip onto the query's sentence embedding, fitted on the
+# training split). Scene kinds from the generator's log are marked on the bottom panel: the
+# near-miss distractors (orange bands) raise the single-clip score without being moments, and
+# the occluded clips inside moments (about 40 %, which the annotators, watching in context, still
+# rate as relevant) drop it to the background level, so runs of high single-clip scores fragment.
+
+# %%
 scorer = trivial.SingleClipScorer(train.samples())
 scenes = {r["qid"]: r for r in read_jsonl(val.folder / "annotations" / "scenes_val.jsonl")}
 fig, axes = plt.subplots(3, 3, figsize=(12, 6.5), sharex="col", gridspec_kw={"height_ratios": [2, 1, 1]})
@@ -89,18 +95,18 @@ for index in (0, 1, 2):
     s = val[index]
     kinds = [f"{sc['kind'][0]}{sc['end'] - sc['start']}" for sc in scenes[s.qid]["scenes"]]
     print(f"qid {s.qid}: {s.query!r}\n   windows {s.windows_s.tolist()}  scenes (kind, clips): {' '.join(kinds)}")
-"""),
-    md(r"""
-## 2. Synthetic vs real annotation statistics
 
-The generator samples durations, moments per query, moment lengths and saliency scores from
-constants frozen in `rdmf/data/synth_stats.py` (measured once from the real QVHighlights train
-file). Here they are recomputed from the real file when the data root has it. Known, deliberate
-differences: the synthetic set lumps 3 or more moments into 3 (the real tail reaches 24), so it
-has fewer moments per query; long moments are resampled when several do not fit, so moments are
-a little shorter on average.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 2. Synthetic vs real annotation statistics
+#
+# The generator samples durations, moments per query, moment lengths and saliency scores from
+# constants frozen in `rdmf/data/synth_stats.py` (measured once from the real QVHighlights train
+# file). Here they are recomputed from the real file when the data root has it. Known, deliberate
+# differences: the synthetic set lumps 3 or more moments into 3 (the real tail reaches 24), so it
+# has fewer moments per query; long moments are resampled when several do not fit, so moments are
+# a little shorter on average.
+
+# %%
 syn_stats = qvhighlights_stats(train.folder / "annotations" / "synthetic_train.jsonl")
 real_file = None if root is None else root / "qvhighlights" / "annotations" / "highlight_train_release.jsonl"
 real_stats = qvhighlights_stats(real_file) if real_file is not None and real_file.is_file() else None
@@ -119,8 +125,8 @@ print("saliency marginal P(0..4): synthetic", np.round(syn_stats["saliency_margi
 print("                           frozen   ", np.round(synth_stats.SALIENCY_MARGINAL, 3).tolist())
 if real_stats is not None:
     print("                           real     ", np.round(real_stats["saliency_marginal"], 3).tolist())
-"""),
-    code(r"""
+
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
 bins = np.arange(0, 152, 6)
 axes[0].hist(syn_stats["moment_lengths_s"], bins=bins, density=True, alpha=0.6, label="synthetic")
@@ -143,16 +149,16 @@ assert 1.3 < syn_stats["moments_per_query_mean"] < 1.8
 assert np.allclose(syn_stats["saliency_marginal"], synth_stats.SALIENCY_MARGINAL, atol=0.06)
 if real_stats is not None:
     assert real_stats["queries"] == 7218 and abs(real_stats["moment_len_mean_s"] - synth_stats.MEAN_MOMENT_LEN_S) < 0.1
-"""),
-    md(r"""
-## 3. The real benchmarks (when the data root has them)
 
-TVSum (UMT release: I3D RGB + optical flow, 2 s clips, 20 annotators scoring 1-5, the title as
-the query, CLIP text tokens) and YouTube Highlights (UMT release: feature rows are 100-frame
-windows at a 50-frame stride, so clip times come from each video's frame rate; `match` labels;
-the domain name is the query, encoded with MiniLM).
-"""),
-    code(r"""
+# %% [markdown]
+# ## 3. The real benchmarks (when the data root has them)
+#
+# TVSum (UMT release: I3D RGB + optical flow, 2 s clips, 20 annotators scoring 1-5, the title as
+# the query, CLIP text tokens) and YouTube Highlights (UMT release: feature rows are 100-frame
+# windows at a 50-frame stride, so clip times come from each video's frame rate; `match` labels;
+# the domain name is the query, encoded with MiniLM).
+
+# %%
 real = {}
 if root is not None and (root / "tvsum").is_dir():
     real["TVSum (all domains, train)"] = build_dataset("tvsum", "train", domain="all", data_root=root)
@@ -168,8 +174,8 @@ for name, ds in real.items():
     print(f"{name}: {st['samples']} videos, clips {st['clips_min']}-{st['clips_max']} (mean {st['clips_mean']}), "
           f"video dim {st['video_dim']}, text dim {st['text_dim']}, annotators {st.get('annotators')}"
           + (f", skipped {skipped}" if skipped else ""))
-"""),
-    code(r"""
+
+# %%
 if real:
     shown = [(name, ds[0]) for name, ds in real.items() if "val" in name]
     fig, axes = plt.subplots(2, len(shown), figsize=(6 * len(shown), 4), sharex="col", squeeze=False,
@@ -181,23 +187,23 @@ if real:
     for name, s in shown:
         print(f"{name.split(' ')[0]} {s.vid}: {s.num_clips} clips, {s.duration_s:.1f} s, "
               f"clip 1 covers [{s.clip_times_s[1, 0]:.2f}, {s.clip_times_s[1, 1]:.2f}] s")
-"""),
-    md(r"""
-## 4. Trivial predictors on the synthetic benchmark (official QVHighlights metrics)
 
-- `random`: random windows (training moment lengths), random clip scores;
-- `middle`: always the middle of the video;
-- `text_only`: a ridge regression from the query's sentence embedding to where its first moment
-  lies (the video is never looked at);
-- `single_clip`: the best single-clip similarity without temporal context (ridge map from one
-  clip to the query embedding, fitted on training clips; windows = runs of high-scoring clips).
+# %% [markdown]
+# ## 4. Trivial predictors on the synthetic benchmark (official QVHighlights metrics)
+#
+# - `random`: random windows (training moment lengths), random clip scores;
+# - `middle`: always the middle of the video;
+# - `text_only`: a ridge regression from the query's sentence embedding to where its first moment
+#   lies (the video is never looked at);
+# - `single_clip`: the best single-clip similarity without temporal context (ridge map from one
+#   clip to the query embedding, fitted on training clips; windows = runs of high-scoring clips).
+#
+# Moment positions are uniform, so the text alone says nothing about where the moment is;
+# occlusions make clip-by-clip detection fragment and near-miss distractors make it fire. A model
+# with temporal context has to clear the best of these by a wide margin (the model issue asks for
+# twice its MR mAP): `tests/test_train_learns.py` checks it after a short CPU run.
 
-Moment positions are uniform, so the text alone says nothing about where the moment is;
-occlusions make clip-by-clip detection fragment and near-miss distractors make it fire. A model
-with temporal context has to clear the best of these by a wide margin (the model issue asks for
-twice its MR mAP): `tests/test_train_learns.py` checks it after a short CPU run.
-"""),
-    code(r"""
+# %%
 gt_rows = read_jsonl(val.folder / "annotations" / "synthetic_val.jsonl")
 table = trivial_table(train.samples(), val.samples(), gt_rows)
 print(markdown_table(table))
@@ -212,19 +218,12 @@ print(f"best trivial MR mAP: {best:.2f} -> a model must reach {2 * best:.2f} (2x
 hd = {k: row["HL-min-VeryGood-mAP"] for k, row in table.items()}
 assert hd["single_clip"] > max(hd[k] for k in ("random", "middle", "text_only"))
 assert best < 20
-"""),
-    md(r"""
-## Summary
 
-- One `Sample` structure for the synthetic set, QVHighlights, TVSum and YouTube Highlights;
-  `rdmf data prepare` turns any of them into one checksummed `.h5` per split.
-- The synthetic benchmark follows the QVHighlights annotation statistics (with the stated
-  differences) and carries the queried event only through noisy, occluded, temporally extended
-  evidence: blind predictors score near zero MR mAP and the clip-by-clip predictor stays low.
-"""),
-]
-
-
-
-if __name__ == "__main__":
-    write_notebook(CELLS, "05_data.ipynb")
+# %% [markdown]
+# ## Summary
+#
+# - One `Sample` structure for the synthetic set, QVHighlights, TVSum and YouTube Highlights;
+#   `rdmf data prepare` turns any of them into one checksummed `.h5` per split.
+# - The synthetic benchmark follows the QVHighlights annotation statistics (with the stated
+#   differences) and carries the queried event only through noisy, occluded, temporally extended
+#   evidence: blind predictors score near zero MR mAP and the clip-by-clip predictor stays low.

@@ -1,41 +1,45 @@
-"""Generate notebooks/06_training_rdmf.ipynb (run from the repository root), then execute it:
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-    python tools/notebooks/make_06.py
-    rdmf reproduce --profile ci --only 06 --update-notebooks
-"""
+# %% [markdown]
+# # 06 · Training RDMF on the synthetic benchmark, and looking inside the layer
+#
+# The RDMF layer (DESIGN §4) turns every clip into a Gray-Scott cell: the seeds $u_0, v_0$ come from
+# the clip and its text context, the kinetics $(F_c, k_c, D_{u,c}, D_{v,c})$ and the time step are
+# learned per channel, $K$ steps of the semi-implicit scheme run on the masked lattice of clips, and
+# $[u_K; v_K]$ is added back to the clip features. This notebook trains one RDMF model on the
+# embedded **synthetic** set (generated data in the QVHighlights layout, DESIGN §7 — not real
+# video), then asks what the layer learned:
+#
+# 1. loss and validation-metric curves;
+# 2. where the learned per-channel kinetics sit on the $(F, k)$ map of notebook 02 — which channels
+#    are **Turing-capable**, which **bistable** (the upper state and $(1, 0)$ both stable: a switch),
+#    which **plain decay** (no non-trivial state: $v \to 0$);
+# 3. the integration time in reaction times, $T(F + k)$ with $T = K\,\Delta t$, and the diffusion
+#    length $\sqrt{2 D_u T}$ in clips: how far context can spread in $K$ steps;
+# 4. $u$ and $v$ over the $K$ steps for a few val queries, next to the ground-truth moments and the
+#    predicted windows.
+#
+# The model trained here is the seed-0 `rd` shard of notebook 07's synthetic comparison (same
+# config, same stored result): `rdmf experiments run --profile P --group synthetic --shard synthetic_rd_seed0`.
 
-from __future__ import annotations
+# %% tags=["parameters"]
+profile = "ci"
 
-from nbcells import code, md, write_notebook
-
-
-IGNORE = ("nbval-ignore-output",)  # trained-model numbers: exact digits depend on the CPU's BLAS
-
-CELLS = [
-    md(r"""
-# 06 · Training RDMF on the synthetic benchmark, and looking inside the layer
-
-The RDMF layer (DESIGN §4) turns every clip into a Gray-Scott cell: the seeds $u_0, v_0$ come from
-the clip and its text context, the kinetics $(F_c, k_c, D_{u,c}, D_{v,c})$ and the time step are
-learned per channel, $K$ steps of the semi-implicit scheme run on the masked lattice of clips, and
-$[u_K; v_K]$ is added back to the clip features. This notebook trains one RDMF model on the
-embedded **synthetic** set (generated data in the QVHighlights layout, DESIGN §7 — not real
-video), then asks what the layer learned:
-
-1. loss and validation-metric curves;
-2. where the learned per-channel kinetics sit on the $(F, k)$ map of notebook 02 — which channels
-   are **Turing-capable**, which **bistable** (the upper state and $(1, 0)$ both stable: a switch),
-   which **plain decay** (no non-trivial state: $v \to 0$);
-3. the integration time in reaction times, $T(F + k)$ with $T = K\,\Delta t$, and the diffusion
-   length $\sqrt{2 D_u T}$ in clips: how far context can spread in $K$ steps;
-4. $u$ and $v$ over the $K$ steps for a few val queries, next to the ground-truth moments and the
-   predicted windows.
-
-The model trained here is the seed-0 `rd` shard of notebook 07's synthetic comparison (same
-config, same stored result): `rdmf experiments run --profile P --group synthetic --shard synthetic_rd_seed0`.
-"""),
-    code('profile = "ci"', tags=["parameters"]),
-    code(r"""
+# %%
 import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto in a kernel
 
@@ -57,9 +61,11 @@ config = shard_config(profile, "synthetic", shard)
 print("shard:", shard.id)
 print(f"hidden {config.hidden}, RD channels {config.rd_channels}, K = {config.rd_steps}, "
       f"scheme {config.rd_scheme}, epochs {config.epochs}, lr {config.lr}, batch {config.batch_size}")
-"""),
-    md("## 1. Train (or reuse the stored shard) and the curves"),
-    code(r"""
+
+# %% [markdown]
+# ## 1. Train (or reuse the stored shard) and the curves
+
+# %% tags=["nbval-ignore-output"]
 folder = run_dir(profile, shard)
 result = run_shard(profile, "synthetic", shard)
 if not (folder / "best.ckpt").is_file():          # stored result but no checkpoint: retrain
@@ -70,8 +76,8 @@ print(f"train {len(train_set)} / val {len(val_set)} / test {len(test_set)} queri
       f"{result['epochs']} epochs, best epoch on val: {result['best_epoch']}")
 for key in ("MR-full-mAP", "MR-full-R1@0.5", "HL-min-VeryGood-mAP", "HL-min-VeryGood-Hit1"):
     print(f"  test {key:22s} {result['test'][key]:6.2f}")
-""", tags=IGNORE),
-    code(r"""
+
+# %% tags=["nbval-ignore-output"]
 hist = result["history"]
 epochs = [h["epoch"] for h in hist]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -88,16 +94,16 @@ plt.show()
 losses = [h["train_loss"] for h in hist]
 assert all(np.isfinite(losses))
 print("loss decreased over training:", losses[-1] < losses[0])
-""", tags=IGNORE),
-    md(r"""
-## 2. The learned kinetics on the (F, k) map
 
-`learned_kinetics` reads the squashed per-channel parameters. With text-conditioned kinetics the
-$(F, k)$ of a channel is shifted by the pooled query; we show its mean over the val queries (and
-the spread). Each channel is classified for its **own** $D_u/D_v$ with the theory of notebooks
-01–02 (`rdmf.theory.turing_analysis`). The map is drawn for the median learned $\sigma = D_u/D_v$.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 2. The learned kinetics on the (F, k) map
+#
+# `learned_kinetics` reads the squashed per-channel parameters. With text-conditioned kinetics the
+# $(F, k)$ of a channel is shifted by the pooled query; we show its mean over the val queries (and
+# the spread). Each channel is classified for its **own** $D_u/D_v$ with the theory of notebooks
+# 01–02 (`rdmf.theory.turing_analysis`). The map is drawn for the median learned $\sigma = D_u/D_v$.
+
+# %% tags=["nbval-ignore-output"]
 model, cfg, _, _ = load_model(folder, "best")
 kin = learned_kinetics(model, val_set[:64])
 C = len(kin["F"])
@@ -122,8 +128,8 @@ assert np.all((kin["F"] >= s.F_range[0]) & (kin["F"] <= s.F_range[1]))
 assert np.all((kin["k"] >= s.k_range[0]) & (kin["k"] <= s.k_range[1]))
 assert np.all(kin["Du"] * kin["dt"] <= s.r_max + 1e-6)      # diffusion number r = Du dt ≤ r_max < 1/2
 assert sum(counts.values()) == C
-""", tags=IGNORE),
-    code(r"""
+
+# %% tags=["nbval-ignore-output"]
 init = torch.linspace(*cfg.rd_F_init, C).numpy(), torch.linspace(*cfg.rd_k_init, C).numpy()
 sigma_map = float(np.median(kin["sigma"]))
 fig, ax = plt.subplots(figsize=(7, 5.2))
@@ -142,17 +148,17 @@ ax.set_title(f"learned (F, k) per channel; map for Du/Dv = {sigma_map:.2f}")
 ax.legend(fontsize=7, loc="upper right")
 save_figure(fig, "06_fk_map", profile)
 plt.show()
-""", tags=IGNORE),
-    md(r"""
-### Time and length scales
 
-The reaction acts on the time scale $1/(F + k)$ (about 10 for the initial kinetics). If
-$T(F + k) \ll 1$, the $K$ steps end long before the reaction can switch a clip between states:
-the layer then behaves as a (nearly linear) diffusion-plus-decay filter of its seeds, whatever
-region of the map its $(F, k)$ lie in. The diffusion length $\sqrt{2 D_u T}$ says how many clips
-away a clip's seed can still be felt.
-"""),
-    code(r"""
+# %% [markdown]
+# ### Time and length scales
+#
+# The reaction acts on the time scale $1/(F + k)$ (about 10 for the initial kinetics). If
+# $T(F + k) \ll 1$, the $K$ steps end long before the reaction can switch a clip between states:
+# the layer then behaves as a (nearly linear) diffusion-plus-decay filter of its seeds, whatever
+# region of the map its $(F, k)$ lie in. The diffusion length $\sqrt{2 D_u T}$ says how many clips
+# away a clip's seed can still be felt.
+
+# %% tags=["nbval-ignore-output"]
 tfk, dl = kin["T(F+k)"], kin["diffusion_length"]
 print(f"T(F+k): median {np.median(tfk):.2f}, range [{tfk.min():.2f}, {tfk.max():.2f}]")
 print(f"diffusion length sqrt(2 Du T): median {np.median(dl):.2f} clips, "
@@ -161,16 +167,16 @@ if np.median(tfk) < 1:
     print("=> the integration ends before one reaction time: the reaction is barely engaged.")
 else:
     print("=> the integration spans at least one reaction time: the reaction shapes the fields.")
-""", tags=IGNORE),
-    md(r"""
-## 3. u and v over the K steps, beside the ground truth and the predictions
 
-For a few val queries: the channel whose final $v_K$ correlates best with the ground-truth moment
-(over the val queries shown), its $u$ and $v$ at every step (rows = steps, columns = clips), the
-ground-truth windows (green) and the model's top-3 predicted windows (orange, darker = higher
-score).
-"""),
-    code(r"""
+# %% [markdown]
+# ## 3. u and v over the K steps, beside the ground truth and the predictions
+#
+# For a few val queries: the channel whose final $v_K$ correlates best with the ground-truth moment
+# (over the val queries shown), its $u$ and $v$ at every step (rows = steps, columns = clips), the
+# ground-truth windows (green) and the model's top-3 predicted windows (orange, darker = higher
+# score).
+
+# %% tags=["nbval-ignore-output"]
 n_show = 3
 chosen = val_set[:n_show]
 fields = field_trajectories(model, chosen)
@@ -206,29 +212,22 @@ for i, (s, p) in enumerate(zip(chosen, preds)):
 fig.tight_layout()
 save_figure(fig, "06_fields", profile)
 plt.show()
-""", tags=IGNORE),
-    md(r"""
-## 4. What this says (read with notebook 07)
 
-- The curves show whether the budget of this profile was enough to learn moment retrieval at
-  all; the `ci` profile trains for seconds and is a smoke test, not a result. The `paper`
-  profile's numbers, with their reduced budget stated, are in `reports/paper/tables/`.
-- The kinetics can move only a little from their initialisation in runs of this length: AdamW
-  moves a raw (logit) parameter by about `lr` per step, and the sigmoid squash divides that by at
-  least 4 / (range width), so $n$ steps allow $|\Delta F| \lesssim n \cdot \mathrm{lr} \cdot
-  0.1 / 4$ (the bound printed in section 2, for the layer's own, unshifted values; the
-  query-dependent shift, a linear map of the pooled query, sums many such changes and moves
-  faster). Where the arrows on the map are short, the learned RD layer is, in effect, the
-  initial one; a separate learning rate for the kinetics (or many more steps) would be needed
-  before "learned kinetics" means anything.
-- The decisive number is $T(F + k)$: with the reference ranges ($\Delta t \le 2$, $K = 8$) the
-  integration covers at most a few reaction times, and at the initialisation about half of one.
-  The Gray-Scott structure (bistability, Turing bands) can matter only where it has time to act;
-  notebook 07's ablations (no reaction, $K$) test whether it does.
-"""),
-]
-
-
-
-if __name__ == "__main__":
-    write_notebook(CELLS, "06_training_rdmf.ipynb")
+# %% [markdown]
+# ## 4. What this says (read with notebook 07)
+#
+# - The curves show whether the budget of this profile was enough to learn moment retrieval at
+#   all; the `ci` profile trains for seconds and is a smoke test, not a result. The `paper`
+#   profile's numbers, with their reduced budget stated, are in `reports/paper/tables/`.
+# - The kinetics can move only a little from their initialisation in runs of this length: AdamW
+#   moves a raw (logit) parameter by about `lr` per step, and the sigmoid squash divides that by at
+#   least 4 / (range width), so $n$ steps allow $|\Delta F| \lesssim n \cdot \mathrm{lr} \cdot
+#   0.1 / 4$ (the bound printed in section 2, for the layer's own, unshifted values; the
+#   query-dependent shift, a linear map of the pooled query, sums many such changes and moves
+#   faster). Where the arrows on the map are short, the learned RD layer is, in effect, the
+#   initial one; a separate learning rate for the kinetics (or many more steps) would be needed
+#   before "learned kinetics" means anything.
+# - The decisive number is $T(F + k)$: with the reference ranges ($\Delta t \le 2$, $K = 8$) the
+#   integration covers at most a few reaction times, and at the initialisation about half of one.
+#   The Gray-Scott structure (bistability, Turing bands) can matter only where it has time to act;
+#   notebook 07's ablations (no reaction, $K$) test whether it does.

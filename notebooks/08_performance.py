@@ -1,29 +1,33 @@
-"""Generate notebooks/08_performance.ipynb (run from the repository root), then execute it:
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-    python tools/notebooks/make_08.py
-    rdmf reproduce --profile ci --only 08 --update-notebooks
-"""
+# %% [markdown]
+# # 08 · Performance: what the three fusions cost
+#
+# Training and inference throughput of `rd`, `concat` and `cross_attention` on this CPU, the cost of
+# the RD integration as the number of steps $K$ grows, and memory. Timings are medians over a few
+# repeats on random inputs of a fixed shape (one torch thread); they depend on the machine and its
+# load, so the stored outputs of this notebook hide them (the cells are excluded from nbval's
+# comparison) and the numbers go to `reports/<profile>/perf/`. Parameter counts and the memory of
+# the tensors saved for backward are exact and are compared.
 
-from __future__ import annotations
+# %% tags=["parameters"]
+profile = "ci"
 
-from nbcells import code, md, write_notebook
-
-
-IGNORE = ("nbval-ignore-output",)  # wall-clock timings: volatile by nature
-
-CELLS = [
-    md(r"""
-# 08 · Performance: what the three fusions cost
-
-Training and inference throughput of `rd`, `concat` and `cross_attention` on this CPU, the cost of
-the RD integration as the number of steps $K$ grows, and memory. Timings are medians over a few
-repeats on random inputs of a fixed shape (one torch thread); they depend on the machine and its
-load, so the stored outputs of this notebook hide them (the cells are excluded from nbval's
-comparison) and the numbers go to `reports/<profile>/perf/`. Parameter counts and the memory of
-the tensors saved for backward are exact and are compared.
-"""),
-    code('profile = "ci"', tags=["parameters"]),
-    code(r"""
+# %%
 import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto in a kernel
 
@@ -44,9 +48,11 @@ S = perf_settings(profile)
 FUSIONS = ("rd", "concat", "cross_attention")
 out_dir = reports_dir(profile) / "perf"
 print({k: v for k, v in S.items()})
-"""),
-    md("## 1. Training and inference throughput on CPU"),
-    code(r"""
+
+# %% [markdown]
+# ## 1. Training and inference throughput on CPU
+
+# %% tags=["nbval-ignore-output"]
 thr = [fusion_throughput(f, batch=S["batch"], clips=S["clips"], hidden=S["hidden"],
                          repeats=S["repeats"]) for f in FUSIONS]
 atomic_write_json(out_dir / "cpu_throughput.json", {"machine": machine(), "settings": S, "rows": thr})
@@ -62,16 +68,16 @@ for ax, key, title in zip(axes, ("train_samples_per_s", "infer_samples_per_s"), 
 save_figure(fig, "08_throughput", profile)
 plt.show()
 assert all(r["train_step_s"] > 0 and r["infer_s"] > 0 for r in thr)
-""", tags=IGNORE),
-    md(r"""
-## 2. Cost of the RD integration vs K
 
-The integration alone (semi-implicit scheme, $B \times C \times L$ = batch × 16 channels × 75
-clips), forward and forward + backward. Each step is a handful of elementwise operations and a
-3-point Laplacian, so the cost should grow linearly in $K$; backward stores every intermediate
-field (autograd through the loop), so its memory grows linearly in $K$ too.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 2. Cost of the RD integration vs K
+#
+# The integration alone (semi-implicit scheme, $B \times C \times L$ = batch × 16 channels × 75
+# clips), forward and forward + backward. Each step is a handful of elementwise operations and a
+# 3-point Laplacian, so the cost should grow linearly in $K$; backward stores every intermediate
+# field (autograd through the loop), so its memory grows linearly in $K$ too.
+
+# %% tags=["nbval-ignore-output"]
 cost = rd_step_cost(S["K"], batch=S["rd_batch"], channels=S["rd_channels"], clips=S["clips"],
                     repeats=S["repeats"])
 atomic_write_json(out_dir / "rd_step_cost.json", {"machine": machine(), "settings": S, "rows": cost})
@@ -88,17 +94,17 @@ ax.legend()
 save_figure(fig, "08_rd_cost", profile)
 plt.show()
 assert fb[-1] > fb[0], "the integration should cost more with more steps"
-""", tags=IGNORE),
-    md(r"""
-## 3. Memory
 
-Parameter counts (float32) and the memory of the tensors autograd saves for backward in one
-forward pass of a training step (counted exactly with saved-tensor hooks; shared storage counted
-once), for the same input shape. RDMF's own parameters are tiny (a few linear maps and $5C+1$
-kinetics); its activation memory grows with $K$ (section 2), the attention fusions' with the
-number of text tokens times clips.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 3. Memory
+#
+# Parameter counts (float32) and the memory of the tensors autograd saves for backward in one
+# forward pass of a training step (counted exactly with saved-tensor hooks; shared storage counted
+# once), for the same input shape. RDMF's own parameters are tiny (a few linear maps and $5C+1$
+# kinetics); its activation memory grows with $K$ (section 2), the attention fusions' with the
+# number of text tokens times clips.
+
+# %%
 from rdmf.experiments.perf import fusion_throughput as _ft
 mem = []
 for f in FUSIONS:
@@ -113,9 +119,11 @@ print(f"{'fusion':16s} {'params':>9s} {'param MB':>9s} {'saved-for-backward MB':
 for m in mem:
     print(f"{m['fusion']:16s} {m['params']:9d} {m['param_mb']:9.2f} {m['activation_mb']:22.1f}")
 assert all(m["activation_mb"] > 0 for m in mem)
-"""),
-    md("## 4. GPU"),
-    code(r"""
+
+# %% [markdown]
+# ## 4. GPU
+
+# %%
 gpu = gpu_benchmarks()
 if not gpu:
     print("No GPU measurement exists yet: reports/benchmarks/ holds no recorded GPU benchmark of "
@@ -127,14 +135,14 @@ else:
         name = data.get("gpu") or data.get("device") or "GPU (not named in the file)"
         print(f"{entry['file']}: {name}")
         print(json.dumps(data, indent=1)[:2000])
-"""),
-    md(r"""
-## 5. Training time of the stored paper-profile shards
 
-Wall-clock seconds per epoch of the shards in `reports/paper/shards/` (2 CPU cores shared by
-several jobs at the time: an upper bound, and comparable between fusions only roughly).
-"""),
-    code(r"""
+# %% [markdown]
+# ## 5. Training time of the stored paper-profile shards
+#
+# Wall-clock seconds per epoch of the shards in `reports/paper/shards/` (2 CPU cores shared by
+# several jobs at the time: an upper bound, and comparable between fusions only roughly).
+
+# %% tags=["nbval-ignore-output"]
 from rdmf.experiments.runner import load_results
 paper = load_results("paper")
 per = {}
@@ -147,10 +155,3 @@ if not per:
     print("no stored paper-profile shards")
 for (ds, f), t in sorted(per.items()):
     print(f"{ds:10s} {f:16s} {np.median(t):7.2f} s / epoch (median over {len(t)} epochs)")
-""", tags=IGNORE),
-]
-
-
-
-if __name__ == "__main__":
-    write_notebook(CELLS, "08_performance.ipynb")

@@ -1,33 +1,39 @@
-"""Generate notebooks/03_numerical_validation.ipynb (run from the repository root), then execute it:
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-    python tools/notebooks/make_03.py
-    rdmf reproduce --profile ci --only 03 --update-notebooks
-"""
+# %% [markdown]
+# # 03 · Numerical validation: theory against simulation
+#
+# Notebooks 01–02 derived what Gray-Scott *should* do. Here the integrators of `rdmf.numerics` —
+# the very code the fusion layer calls — are checked against that theory and against an
+# independent solver:
+#
+# 1. **growth rates**: a small perturbation of one lattice mode grows (or decays) at the rate the
+#    linearised *scheme* predicts, to far better than 1 %;
+# 2. **wavelengths**: a Turing-unstable run picks the most unstable lattice mode;
+# 3. a **2-D gallery** in the spirit of Pearson (1993);
+# 4. a **cross-check with py-pde**, another library's integrator, in 1-D and 2-D.
+#
+# Everything runs on the lattice of the layer: sites $j = 0..L-1$ of spacing 1 (one clip),
+# cell-centred, reflecting (zero-flux) ends, tensors of layout $(B, C, L)$.
 
-from __future__ import annotations
+# %% tags=["parameters"]
+profile = "ci"
 
-from nbcells import code, md, write_notebook
-
-
-CELLS = [
-    md(r"""
-# 03 · Numerical validation: theory against simulation
-
-Notebooks 01–02 derived what Gray-Scott *should* do. Here the integrators of `rdmf.numerics` —
-the very code the fusion layer calls — are checked against that theory and against an
-independent solver:
-
-1. **growth rates**: a small perturbation of one lattice mode grows (or decays) at the rate the
-   linearised *scheme* predicts, to far better than 1 %;
-2. **wavelengths**: a Turing-unstable run picks the most unstable lattice mode;
-3. a **2-D gallery** in the spirit of Pearson (1993);
-4. a **cross-check with py-pde**, another library's integrator, in 1-D and 2-D.
-
-Everything runs on the lattice of the layer: sites $j = 0..L-1$ of spacing 1 (one clip),
-cell-centred, reflecting (zero-flux) ends, tensors of layout $(B, C, L)$.
-"""),
-    code('profile = "ci"', tags=["parameters"]),
-    code(r"""
+# %%
 import numpy as np
 import matplotlib.pyplot as plt
 import torch
@@ -45,25 +51,25 @@ torch.set_num_threads(1)
 apply_style()
 S = settings(profile)
 results = {}
-"""),
-    md(r"""
-## 1. Growth rates: the scheme's discrete-time factor, not the continuous eigenvalue
 
-Around a homogeneous state $(u^*, v^*)$ a perturbation along lattice mode $m$,
-$\varphi_m(j) \propto \cos(\pi m (j + \tfrac12)/L)$, stays in that mode: the discrete Laplacian
-acts on it as the number $\Lambda_m = -4\sin^2(\pi m / 2L)$. In continuous time its amplitude
-grows like $e^{\lambda t}$ with $\lambda = \max \operatorname{Re} \operatorname{eig}(J - |\Lambda_m| D)$.
-A time stepper multiplies it at every step by a $2\times2$ matrix $G_m$ instead — for forward
-Euler $G_m = I + \Delta t\,(J - |\Lambda_m| D)$, for the semi-implicit default and the DCT
-splitting the matrices derived in notebook 04 — so what a simulation measures is
-$$\lambda_{\Delta t} = \ln \max|\operatorname{eig} G_m| \,/\, \Delta t .$$
+# %% [markdown]
+# ## 1. Growth rates: the scheme's discrete-time factor, not the continuous eigenvalue
+#
+# Around a homogeneous state $(u^*, v^*)$ a perturbation along lattice mode $m$,
+# $\varphi_m(j) \propto \cos(\pi m (j + \tfrac12)/L)$, stays in that mode: the discrete Laplacian
+# acts on it as the number $\Lambda_m = -4\sin^2(\pi m / 2L)$. In continuous time its amplitude
+# grows like $e^{\lambda t}$ with $\lambda = \max \operatorname{Re} \operatorname{eig}(J - |\Lambda_m| D)$.
+# A time stepper multiplies it at every step by a $2\times2$ matrix $G_m$ instead — for forward
+# Euler $G_m = I + \Delta t\,(J - |\Lambda_m| D)$, for the semi-implicit default and the DCT
+# splitting the matrices derived in notebook 04 — so what a simulation measures is
+# $$\lambda_{\Delta t} = \ln \max|\operatorname{eig} G_m| \,/\, \Delta t .$$
+#
+# We take the wide-band Turing case $(F, k, D_u, D_v) = (0.06, 0.062, 0.5, 0.05)$ (its upper state
+# is Hopf-stable, so only the Turing band grows), $L = 40$, $\Delta t = 0.5$, perturb each mode by
+# $10^{-6}$ and fit the growth of its projection while it stays linear
+# (`rdmf.numerics.validation.measure_growth_rate`).
 
-We take the wide-band Turing case $(F, k, D_u, D_v) = (0.06, 0.062, 0.5, 0.05)$ (its upper state
-is Hopf-stable, so only the Turing band grows), $L = 40$, $\Delta t = 0.5$, perturb each mode by
-$10^{-6}$ and fit the growth of its projection while it stays linear
-(`rdmf.numerics.validation.measure_growth_rate`).
-"""),
-    code(r"""
+# %%
 case = TURING_WIDE
 L, dt = 40, 0.5
 cont = discrete_dispersion(**case, N=L)
@@ -77,8 +83,8 @@ for g in measured:
 worst = max(g.rel_error for g in measured)
 assert worst < 0.01
 print("every relative error (measured vs predicted) below 1e-4:", worst < 1e-4)
-"""),
-    code(r"""
+
+# %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
 ax.plot(cont.q2, cont.rate, "k-", lw=1, label="continuous time  max Re eig(J − q²D)")
 for s, style in (("explicit", "C0--"), ("semi_implicit", "C1-"), ("dct", "C2:")):
@@ -91,13 +97,13 @@ ax.legend(fontsize=8)
 ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.05), L = 40")
 save_figure(fig, "03_growth_rates", profile)
 plt.show()
-"""),
-    md(r"""
-The same check over several kinetics, lattice lengths, modes and all three schemes — around the
-Turing-unstable upper state, around a Hopf-stable state whose modes decay while oscillating
-(complex eigenvalues), and around the trivial state $(1, 0)$:
-"""),
-    code(r"""
+
+# %% [markdown]
+# The same check over several kinetics, lattice lengths, modes and all three schemes — around the
+# Turing-unstable upper state, around a Hopf-stable state whose modes decay while oscillating
+# (complex eigenvalues), and around the trivial state $(1, 0)$:
+
+# %%
 CASES = [  # (F, k, Du, Dv, L, m, dt, state)
     (0.06, 0.062, 0.5, 0.05, 40, 9, 0.5, "upper"),
     (0.03, 0.055, 1.0, 0.1, 20, 3, 0.5, "upper"),
@@ -115,22 +121,22 @@ for F, k, Du, Dv, L_, m, dt_, state in CASES:
 assert max(g.rel_error for g in table) < 0.01
 print("every relative error below 1e-4:", max(g.rel_error for g in table) < 1e-4)
 results["growth_rate_max_rel_error"] = max(g.rel_error for g in measured + table)
-"""),
-    md(r"""
-At these step sizes the three schemes differ from the continuous rate by several percent, and
-from each other: the measured rates match **their own** discrete prediction to ~1e-5 or better
-(the residual is the fit's nonlinearity and round-off), not the continuous one. Comparing a
-simulation with the continuous-time λ would mix the scheme's truncation error into the
-"validation".
 
-## 2. Wavelength selection
+# %% [markdown]
+# At these step sizes the three schemes differ from the continuous rate by several percent, and
+# from each other: the measured rates match **their own** discrete prediction to ~1e-5 or better
+# (the residual is the fit's nonlinearity and round-off), not the continuous one. Comparing a
+# simulation with the continuous-time λ would mix the scheme's truncation error into the
+# "validation".
+#
+# ## 2. Wavelength selection
+#
+# Starting from the upper state plus white noise ($10^{-6}$), a Turing-unstable lattice grows
+# the fastest modes first. With a narrow band — $(F, k, D_u, D_v) = (0.06, 0.062, 0.5, 0.2)$ —
+# selection is sharp; the mode holding most of the power when the pattern forms (amplitude
+# $10^{-2}$) is compared with the most unstable mode of the scheme's discrete dispersion.
 
-Starting from the upper state plus white noise ($10^{-6}$), a Turing-unstable lattice grows
-the fastest modes first. With a narrow band — $(F, k, D_u, D_v) = (0.06, 0.062, 0.5, 0.2)$ —
-selection is sharp; the mode holding most of the power when the pattern forms (amplitude
-$10^{-2}$) is compared with the most unstable mode of the scheme's discrete dispersion.
-"""),
-    code(r"""
+# %%
 L = S["pattern_L"]
 runs = [pattern_run(**TURING_NARROW, L=L, dt=1.0, steps=S["pattern_steps"], seed=seed,
                     form_amplitude=1e-2) for seed in range(3)]
@@ -139,8 +145,8 @@ for seed, p in enumerate(runs):
           f"formed mode {p.formed_mode}, final mode {p.final_mode}, unstable modes {p.unstable_modes.min()}–{p.unstable_modes.max()}")
     assert abs(p.formed_mode - p.predicted_mode) <= 1
 results["wavelength_mode_errors"] = [int(p.formed_mode - p.predicted_mode) for p in runs]
-"""),
-    code(r"""
+
+# %%
 p = runs[0]
 u_s, v_s = upper_state(TURING_NARROW["F"], TURING_NARROW["k"])
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -156,20 +162,20 @@ a2.set_xlim(0, 20); a2.set_xlabel("lattice mode m"); a2.set_ylabel("relative pow
 a2b.set_ylabel("ln|eig G|/Δt", color="C1"); a2.set_title("selected mode vs predicted (dashed)")
 save_figure(fig, "03_wavelength", profile)
 plt.show()
-"""),
-    md(r"""
-## 3. A 2-D gallery in Pearson's spirit
 
-Pearson (1993) started from the trivial state $(1, 0)$ with a small central square set to
-$(1/2, 1/4)$ plus 1 % noise, and mapped the patterns that grow from that *finite* seed over the
-$(F, k)$ plane. Most of them are not Turing instabilities at all (notebook 02): the trivial state
-is linearly stable and the pattern is a nonlinear front. Here all panels run as one batch of the
-2-D integrator (`rdmf.numerics.grid2d`, per-sample $(F, k)$, $D_u = 0.2$, $D_v = 0.1$ in grid
-units — Pearson's $2\cdot10^{-5}, 10^{-5}$ on his 2.5/256 grid — periodic, semi-implicit,
-$\Delta t = 1$). Names are the ones common in Gray-Scott galleries; on the small `ci` grid the
-patterns are still young, the `default` profile runs a larger grid for longer.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 3. A 2-D gallery in Pearson's spirit
+#
+# Pearson (1993) started from the trivial state $(1, 0)$ with a small central square set to
+# $(1/2, 1/4)$ plus 1 % noise, and mapped the patterns that grow from that *finite* seed over the
+# $(F, k)$ plane. Most of them are not Turing instabilities at all (notebook 02): the trivial state
+# is linearly stable and the pattern is a nonlinear front. Here all panels run as one batch of the
+# 2-D integrator (`rdmf.numerics.grid2d`, per-sample $(F, k)$, $D_u = 0.2$, $D_v = 0.1$ in grid
+# units — Pearson's $2\cdot10^{-5}, 10^{-5}$ on his 2.5/256 grid — periodic, semi-implicit,
+# $\Delta t = 1$). Names are the ones common in Gray-Scott galleries; on the small `ci` grid the
+# patterns are still young, the `default` profile runs a larger grid for longer.
+
+# %%
 gal = pearson_gallery(S["gallery_N"], S["gallery_steps"])
 fig, axes = plt.subplots(2, 3, figsize=(9, 6.2))
 for ax, v, (name, F, k) in zip(axes.flat, gal["v"], gal["panels"]):
@@ -181,19 +187,19 @@ plt.show()
 for v, (name, F, k) in zip(gal["v"], gal["panels"]):
     assert np.isfinite(v).all() and v.min() >= 0
     print(f"{name:22s} (F, k) = ({F}, {k}): fraction of grid with v > 0.1: {(v > 0.1).mean():.2f}")
-"""),
-    md(r"""
-## 4. Cross-check with an independent integrator (py-pde)
 
-py-pde discretises the same PDE on a cell-centred grid with zero-flux (1-D) or periodic (2-D)
-boundaries, so on unit cells its semi-discrete system is exactly our lattice system; we solve it
-with SciPy's adaptive solver through py-pde (relative tolerance $10^{-10}$). Three numbers per
-case: our own method-of-lines reference (SciPy DOP853 on our lattice Laplacian) against py-pde
-— this checks that the two *spatial* discretisations coincide — and our semi-implicit and DCT
-schemes with $\Delta t = 0.02$ and $0.01$ — whose first-order time error is what remains
-(it halves with the step).
-"""),
-    code(r"""
+# %% [markdown]
+# ## 4. Cross-check with an independent integrator (py-pde)
+#
+# py-pde discretises the same PDE on a cell-centred grid with zero-flux (1-D) or periodic (2-D)
+# boundaries, so on unit cells its semi-discrete system is exactly our lattice system; we solve it
+# with SciPy's adaptive solver through py-pde (relative tolerance $10^{-10}$). Three numbers per
+# case: our own method-of-lines reference (SciPy DOP853 on our lattice Laplacian) against py-pde
+# — this checks that the two *spatial* discretisations coincide — and our semi-implicit and DCT
+# schemes with $\Delta t = 0.02$ and $0.01$ — whose first-order time error is what remains
+# (it halves with the step).
+
+# %%
 d1 = ours_vs_pypde_1d(0.04, 0.06, 0.2, 0.1, S["pypde_L"], S["pypde_T"], dts=(0.02, 0.01))
 d2 = ours_vs_pypde_2d(0.04, 0.06, 0.2, 0.1, S["pypde_N2"], S["pypde_T"], dts=(0.02, 0.01))
 print(f"1-D, L = {S['pypde_L']}, T = {S['pypde_T']}: field range {d1['field_range']:.3f}; "
@@ -207,29 +213,22 @@ for name, d in (("1-D", d1), ("2-D", d2)):
         assert 1.8 < e1 / e2 < 2.2 and e2 < 5e-3  # first order, small
 assert d1["mol_reference"] < 1e-8
 results["pypde"] = {"1d": d1, "2d": d2}
-"""),
-    md(r"""
-## Summary
 
-- Measured growth rates equal the scheme's predicted discrete-time rates
-  $\ln|\mathrm{eig}\,G_m|/\Delta t$ to far better than 1 % for every case, scheme and mode
-  tried; the continuous-time rate differs from them by several percent at these steps.
-- Turing-unstable runs form the predicted lattice mode (within one mode).
-- The 2-D integrator reproduces Pearson-type patterns from a finite seed.
-- py-pde and our lattice agree to the solver tolerance; our schemes agree with both to their
-  $O(\Delta t)$ error.
+# %% [markdown]
+# ## Summary
+#
+# - Measured growth rates equal the scheme's predicted discrete-time rates
+#   $\ln|\mathrm{eig}\,G_m|/\Delta t$ to far better than 1 % for every case, scheme and mode
+#   tried; the continuous-time rate differs from them by several percent at these steps.
+# - Turing-unstable runs form the predicted lattice mode (within one mode).
+# - The 2-D integrator reproduces Pearson-type patterns from a finite seed.
+# - py-pde and our lattice agree to the solver tolerance; our schemes agree with both to their
+#   $O(\Delta t)$ error.
+#
+# Notebook 04 turns to the lattice itself: short lattices, the explicit scheme's failure, the
+# semi-implicit invariant region and convergence orders.
 
-Notebook 04 turns to the lattice itself: short lattices, the explicit scheme's failure, the
-semi-implicit invariant region and convergence orders.
-"""),
-    code(r"""
+# %%
 path = reports_dir(profile) / "03_numerical_validation.json"
 atomic_write_json(path, results)
 print("wrote", path.relative_to(reports_dir(profile).parent.parent))
-"""),
-]
-
-
-
-if __name__ == "__main__":
-    write_notebook(CELLS, "03_numerical_validation.ipynb")

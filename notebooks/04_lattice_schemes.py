@@ -1,32 +1,38 @@
-"""Generate notebooks/04_lattice_schemes.ipynb (run from the repository root), then execute it:
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-    python tools/notebooks/make_04.py
-    rdmf reproduce --profile ci --only 04 --update-notebooks
-"""
+# %% [markdown]
+# # 04 · The discrete lattice of the fusion layer, and the schemes that integrate on it
+#
+# The RDMF layer does not solve the Gray-Scott PDE: it runs a few dozen steps of a time stepper on
+# a short 1-D lattice — one site per 2-second clip, $L$ = 10 to 75 sites (up to ~320 for TVSum),
+# reflecting ends at each video's true length. This notebook looks at what that changes:
+#
+# 1. the lattice replaces $q^2$ by a finite set of eigenvalues — on short lattices **no mode may be
+#    unstable at all**;
+# 2. forward Euler cannot be made safe by any fixed step (a one-site counterexample);
+# 3. the semi-implicit default keeps $u \in [0,1]$, $v \ge 0$ and a bound on $v$ for **any** step —
+#    derived in SymPy, verified on random runs;
+# 4. the scheme (and its step) changes the dispersion relation itself;
+# 5. convergence order and cost of the three integrators (`semi_implicit`, `explicit`, `dct`).
 
-from __future__ import annotations
+# %% tags=["parameters"]
+profile = "ci"
 
-from nbcells import code, md, write_notebook
-
-
-CELLS = [
-    md(r"""
-# 04 · The discrete lattice of the fusion layer, and the schemes that integrate on it
-
-The RDMF layer does not solve the Gray-Scott PDE: it runs a few dozen steps of a time stepper on
-a short 1-D lattice — one site per 2-second clip, $L$ = 10 to 75 sites (up to ~320 for TVSum),
-reflecting ends at each video's true length. This notebook looks at what that changes:
-
-1. the lattice replaces $q^2$ by a finite set of eigenvalues — on short lattices **no mode may be
-   unstable at all**;
-2. forward Euler cannot be made safe by any fixed step (a one-site counterexample);
-3. the semi-implicit default keeps $u \in [0,1]$, $v \ge 0$ and a bound on $v$ for **any** step —
-   derived in SymPy, verified on random runs;
-4. the scheme (and its step) changes the dispersion relation itself;
-5. convergence order and cost of the three integrators (`semi_implicit`, `explicit`, `dct`).
-"""),
-    code('profile = "ci"', tags=["parameters"]),
-    code(r"""
+# %%
 import numpy as np
 import matplotlib.pyplot as plt
 import sympy as sp
@@ -47,18 +53,18 @@ torch.set_num_threads(1)
 apply_style()
 cfg = settings(profile)
 results = {}
-"""),
-    md(r"""
-## 1. The lattice spectrum
 
-On $N$ cell-centred sites with reflecting ends, the discrete Laplacian has eigenvectors
-$\cos(\pi m (j + \tfrac12)/N)$ (the DCT-II basis) and eigenvalues
-$\Lambda_m = -4 \sin^2(\pi m / 2N)$, $m = 0..N-1$; periodic lattices have
-$-4\sin^2(\pi m / N)$. Mode $m$ has continuum wavenumber $q_m = \pi m / N$, but the lattice
-"sees" $|\Lambda_m| = 4\sin^2(q_m/2) < q_m^2$ — equal for long waves, saturating at 4 for the
-checkerboard.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 1. The lattice spectrum
+#
+# On $N$ cell-centred sites with reflecting ends, the discrete Laplacian has eigenvectors
+# $\cos(\pi m (j + \tfrac12)/N)$ (the DCT-II basis) and eigenvalues
+# $\Lambda_m = -4 \sin^2(\pi m / 2N)$, $m = 0..N-1$; periodic lattices have
+# $-4\sin^2(\pi m / N)$. Mode $m$ has continuum wavenumber $q_m = \pi m / N$, but the lattice
+# "sees" $|\Lambda_m| = 4\sin^2(q_m/2) < q_m^2$ — equal for long waves, saturating at 4 for the
+# checkerboard.
+
+# %%
 N = 8
 for b in ("reflecting", "periodic"):
     print(f"{b:10s} N = {N}:", np.round(lattice_eigenvalues(N, b), 4))
@@ -72,17 +78,17 @@ ax.plot(np.pi * m / N, -lattice_eigenvalues(N), "C0o", label=f"reflecting modes,
 ax.set_xlabel("q = π m / N"); ax.set_ylabel("|Λ|"); ax.legend(fontsize=8)
 save_figure(fig, "04_lattice_spectrum", profile)
 plt.show()
-"""),
-    md(r"""
-## 2. Mode quantisation: short lattices have no unstable mode
 
-A Turing-unstable state grows only the modes whose $|\Lambda_m|$ falls inside the unstable band
-$(q_1^2, q_2^2)$ of the dispersion relation. The smallest non-zero lattice value is
-$|\Lambda_1| = 4\sin^2(\pi/2N) \approx (\pi/N)^2$, so a lattice shorter than roughly
-$\pi / q_2$ sites has **no unstable mode**, whatever the kinetics say in the continuum. For the
-narrow-band case $(F, k, D_u, D_v) = (0.06, 0.062, 0.5, 0.2)$:
-"""),
-    code(r"""
+# %% [markdown]
+# ## 2. Mode quantisation: short lattices have no unstable mode
+#
+# A Turing-unstable state grows only the modes whose $|\Lambda_m|$ falls inside the unstable band
+# $(q_1^2, q_2^2)$ of the dispersion relation. The smallest non-zero lattice value is
+# $|\Lambda_1| = 4\sin^2(\pi/2N) \approx (\pi/N)^2$, so a lattice shorter than roughly
+# $\pi / q_2$ sites has **no unstable mode**, whatever the kinetics say in the continuum. For the
+# narrow-band case $(F, k, D_u, D_v) = (0.06, 0.062, 0.5, 0.2)$:
+
+# %%
 case = TURING_NARROW
 band = continuous_band(**case)
 N_min = min_unstable_length(**case)
@@ -98,8 +104,8 @@ for s, n in zip(scales, lengths):
     print(f"Du, Dv × {s:2d}: shortest patterning lattice N = {n}")
 assert all(b > a for a, b in zip(lengths, lengths[1:]))
 results["N_min"] = dict(zip(map(str, scales), lengths))
-"""),
-    code(r"""
+
+# %%
 fig, ax = plt.subplots(figsize=(7, 3.6))
 q2 = np.linspace(0, 0.45, 300)
 from rdmf.numerics.linear import growth_rates
@@ -112,73 +118,73 @@ ax.axhline(0, color="grey", lw=0.5); ax.set_xlabel("q² = |Λ_m|"); ax.set_ylabe
 ax.legend(fontsize=8); ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.2)")
 save_figure(fig, "04_mode_quantisation", profile)
 plt.show()
-"""),
-    md(r"""
-Simulation agrees: from the upper state plus noise, a lattice one site too short relaxes back to
-the homogeneous state; a longer one forms a pattern.
-"""),
-    code(r"""
+
+# %% [markdown]
+# Simulation agrees: from the upper state plus noise, a lattice one site too short relaxes back to
+# the homogeneous state; a longer one forms a pattern.
+
+# %%
 short = pattern_run(**case, L=N_min - 1, dt=1.0, steps=1500, noise=1e-3, form_amplitude=1.0)
 longer = pattern_run(**case, L=2 * N_min, dt=1.0, steps=1500, noise=1e-3, form_amplitude=1.0)
 print(f"N = {N_min - 1}: final max |v − v*| below 1e-6: {short.amplitude < 1e-6}")
 print(f"N = {2 * N_min}: final max |v − v*| = {longer.amplitude:.3f}, mode {longer.final_mode}")
 assert short.amplitude < 1e-6 and longer.amplitude > 0.05
-"""),
-    md(r"""
-For the layer this means: on a 10-clip video a channel whose diffusion is large compared with
-its kinetics cannot form segments by Turing instability at all; it can only smooth and
-threshold. Finite-amplitude (Pearson-type) fronts do not need an unstable mode, so they still
-can.
 
-## 3. Forward Euler: no fixed step keeps it bounded
+# %% [markdown]
+# For the layer this means: on a 10-clip video a channel whose diffusion is large compared with
+# its kinetics cannot form segments by Turing instability at all; it can only smooth and
+# threshold. Finite-amplitude (Pearson-type) fronts do not need an unstable mode, so they still
+# can.
+#
+# ## 3. Forward Euler: no fixed step keeps it bounded
+#
+# Diffusion alone: one explicit step multiplies a Fourier mode by
+# $g = 1 - 4 r \sum_i \sin^2(\theta_i/2)$, $r = D\,\Delta t / \Delta x^2$; $|g| \le 1$ for every
+# mode iff $r \le 1/(2d)$ — also exactly the condition for the new value to be a convex
+# combination of old ones (a discrete maximum principle):
 
-Diffusion alone: one explicit step multiplies a Fourier mode by
-$g = 1 - 4 r \sum_i \sin^2(\theta_i/2)$, $r = D\,\Delta t / \Delta x^2$; $|g| \le 1$ for every
-mode iff $r \le 1/(2d)$ — also exactly the condition for the new value to be a convex
-combination of old ones (a discrete maximum principle):
-"""),
-    code(r"""
+# %%
 g, thetas = S.explicit_diffusion_factor(1)
 print("1-D factor:", g)
 print("bound 1-D:", explicit_diffusion_bound(1), "  bound 2-D:", explicit_diffusion_bound(2))
-"""),
-    md(r"""
-With the reaction, positivity of $u$ after one step needs $\Delta t\,(v^2 + F) \le 1 - 2 r_u$ —
-a condition on the *current* $v$, which autocatalysis keeps raising. One site, no diffusion,
-$F = k = 1/100$, $u_0 = v_0 = 1$ and the largest step that the first step tolerates,
-$\Delta t = 1/(v_0^2 + F) = 100/101$, in exact rational arithmetic:
-"""),
-    code(r"""
+
+# %% [markdown]
+# With the reaction, positivity of $u$ after one step needs $\Delta t\,(v^2 + F) \le 1 - 2 r_u$ —
+# a condition on the *current* $v$, which autocatalysis keeps raising. One site, no diffusion,
+# $F = k = 1/100$, $u_0 = v_0 = 1$ and the largest step that the first step tolerates,
+# $\Delta t = 1/(v_0^2 + F) = 100/101$, in exact rational arithmetic:
+
+# %%
 ce = explicit_counterexample()
 for n, (u_n, v_n) in enumerate(ce.trajectory):
     print(f"step {n}: u = {str(u_n):>26s} ≈ {float(u_n):+.5f}   v ≈ {float(v_n):.5f}")
 assert ce.first_negative_step == 2
 (u0, v0), (u1, v1) = explicit_exit_state(sp.Rational(1, 10))
 print(f"dt = 1/10: from (u, v) = (1, {v0}) ≈ (1, {float(v0):.3f}) one Euler step gives u = {u1}")
-"""),
-    md(r"""
-And for **any** fixed $\Delta t$ the state $(1, 2/\sqrt{\Delta t})$ — inside the region the
-semi-implicit scheme keeps invariant whenever $\Delta t < (2(F+k))^{-2}$ — is mapped to $u = -3$
-in one step. So the `explicit` scheme is kept only as an ablation and checks its condition at
-every step; a violation is an error (or a warning), never silent:
-"""),
-    code(r"""
+
+# %% [markdown]
+# And for **any** fixed $\Delta t$ the state $(1, 2/\sqrt{\Delta t})$ — inside the region the
+# semi-implicit scheme keeps invariant whenever $\Delta t < (2(F+k))^{-2}$ — is mapped to $u = -3$
+# in one step. So the `explicit` scheme is kept only as an ablation and checks its condition at
+# every step; a violation is an error (or a warning), never silent:
+
+# %%
 u = torch.ones(1, 1, 6, dtype=torch.float64)
 try:
     integrate(u, u.clone(), 0.01, 0.01, 0.0, 0.0, 100 / 101, 5, scheme="explicit")
 except StabilityError as err:
     print("StabilityError:", err)
-"""),
-    md(r"""
-## 4. The semi-implicit step and its invariant region
 
-The default step treats the loss terms implicitly and everything else explicitly, $u$ first:
-$$u' = \frac{u + r_u(u_l - 2u + u_r) + \Delta t F}{1 + \Delta t (v^2 + F)},\qquad
-v' = \frac{v + r_v(v_l - 2v + v_r) + \Delta t\, u' v^2}{1 + \Delta t (F + k)} .$$
-`rdmf.theory.semi_implicit_invariant_region()` reduces each claim to an identity whose right side
-is a sum of non-negative terms when $u$'s $\in [0,1]$, $v$'s $\in [0, M]$, $r \le 1/2$:
-"""),
-    code(r"""
+# %% [markdown]
+# ## 4. The semi-implicit step and its invariant region
+#
+# The default step treats the loss terms implicitly and everything else explicitly, $u$ first:
+# $$u' = \frac{u + r_u(u_l - 2u + u_r) + \Delta t F}{1 + \Delta t (v^2 + F)},\qquad
+# v' = \frac{v + r_v(v_l - 2v + v_r) + \Delta t\, u' v^2}{1 + \Delta t (F + k)} .$$
+# `rdmf.theory.semi_implicit_invariant_region()` reduces each claim to an identity whose right side
+# is a sum of non-negative terms when $u$'s $\in [0,1]$, $v$'s $\in [0, M]$, $r \le 1/2$:
+
+# %%
 R = semi_implicit_invariant_region()
 show = {"numerator of u'  (u' ≥ 0)": R.u_nonneg, "den − num of u'  (u' ≤ 1)": R.u_le_one,
         "numerator of v'  (v' ≥ 0)": R.v_nonneg,
@@ -188,18 +194,18 @@ for name, (lhs, rhs) in show.items():
 print("v-bound fixed point  v̄ =", R.v_bar)
 print("all identities hold (SymPy simplify(lhs − rhs) == 0):", R.verify())
 assert R.verify()
-"""),
-    md(r"""
-The last identity splits $M(1 + \Delta t(F+k)) - \mathrm{num}(v')$ into non-negative pieces plus
-$M \Delta t (F+k) - (1 + \Delta t F)$, so $v \le M$ survives a step as soon as
-$M \ge \bar v = (1 + \Delta t F)/(\Delta t (F + k))$: for every $\Delta t$ and $r \le 1/2$,
-$$u \in [0, 1],\quad v \ge 0,\quad v \le \max\big(\max v_0,\ (1 + \Delta t F)/(\Delta t (F + k))\big).$$
-(The DCT splitting inherits it with no $r$ condition: exact diffusion $e^{\Delta t D \Delta}$ has
-non-negative entries and unit row sums.) Random runs — random kinetics, $r_u, r_v \in (0, 1/2]$,
-$\Delta t \in [0.5, 50]$, random ragged lengths, all in one batch — stay inside; the same runs
-with forward Euler do not:
-"""),
-    code(r"""
+
+# %% [markdown]
+# The last identity splits $M(1 + \Delta t(F+k)) - \mathrm{num}(v')$ into non-negative pieces plus
+# $M \Delta t (F+k) - (1 + \Delta t F)$, so $v \le M$ survives a step as soon as
+# $M \ge \bar v = (1 + \Delta t F)/(\Delta t (F + k))$: for every $\Delta t$ and $r \le 1/2$,
+# $$u \in [0, 1],\quad v \ge 0,\quad v \le \max\big(\max v_0,\ (1 + \Delta t F)/(\Delta t (F + k))\big).$$
+# (The DCT splitting inherits it with no $r$ condition: exact diffusion $e^{\Delta t D \Delta}$ has
+# non-negative entries and unit row sums.) Random runs — random kinetics, $r_u, r_v \in (0, 1/2]$,
+# $\Delta t \in [0.5, 50]$, random ragged lengths, all in one batch — stay inside; the same runs
+# with forward Euler do not:
+
+# %%
 runs, steps = cfg["invariant_runs"], cfg["invariant_steps"]
 chk = {s: invariant_region_runs(runs, steps, seed=1, scheme=s) for s in ("semi_implicit", "dct")}
 for s, c in chk.items():
@@ -208,33 +214,33 @@ for s, c in chk.items():
     assert c.u_min >= 0 and c.u_max <= 1 + 1e-12 and c.v_min >= 0 and c.max_v_over_bound <= 1 + 1e-12
 print(f"forward Euler with the same steps left the region in {chk['semi_implicit'].explicit_failures} of {runs} runs")
 results["invariant_region"] = {s: vars(c) for s, c in chk.items()}
-"""),
-    md(r"""
-## 5. The scheme changes the dispersion relation
 
-Each scheme multiplies lattice mode $m$ by its own $2\times2$ matrix $G_m$
-(`rdmf.theory.amplification_matrix`, checked against `rdmf.numerics.linear` in the tests).
-For the semi-implicit step SymPy linearises the update around a steady state $(u_s, v_s)$ and
-finds $A\,G_m = B$ with
-"""),
-    code(r"""
+# %% [markdown]
+# ## 5. The scheme changes the dispersion relation
+#
+# Each scheme multiplies lattice mode $m$ by its own $2\times2$ matrix $G_m$
+# (`rdmf.theory.amplification_matrix`, checked against `rdmf.numerics.linear` in the tests).
+# For the semi-implicit step SymPy linearises the update around a steady state $(u_s, v_s)$ and
+# finds $A\,G_m = B$ with
+
+# %%
 G = S.amplification_matrix("semi_implicit")
 A, B = S.semi_implicit_factors()
 print("A =", A.tolist())
 print("B =", B.tolist())
 print("A G − B = 0 at steady states:",
       sp.simplify((A * G - B).subs(S.steady_state_substitution())) == sp.zeros(2, 2))
-"""),
-    md(r"""
-At $\Delta t = 1$, with $(F, k, D_u, D_v) = (0.08, 0.06, 0.5, 0.15)$ — Turing-unstable in the
-continuum — the semi-implicit scheme keeps the continuum's unstable modes, the DCT splitting,
-whose exact diffusion damps short waves harder, has **none**, and forward Euler at
-$r_u = 1/2$ — the diffusion bound, met with equality — grows a spurious band of near-checkerboard
-modes: there $1 - 4 r_u = -1$ and the reaction pushes $|g|$ past 1, so $r \le 1/2$ is not
-sufficient once the reaction is on. The step is part of the model: learned kinetics must be
-read against the dispersion of the scheme and step the layer actually uses.
-"""),
-    code(r"""
+
+# %% [markdown]
+# At $\Delta t = 1$, with $(F, k, D_u, D_v) = (0.08, 0.06, 0.5, 0.15)$ — Turing-unstable in the
+# continuum — the semi-implicit scheme keeps the continuum's unstable modes, the DCT splitting,
+# whose exact diffusion damps short waves harder, has **none**, and forward Euler at
+# $r_u = 1/2$ — the diffusion bound, met with equality — grows a spurious band of near-checkerboard
+# modes: there $1 - 4 r_u = -1$ and the reaction pushes $|g|$ past 1, so $r \le 1/2$ is not
+# sufficient once the reaction is on. The step is part of the model: learned kinetics must be
+# read against the dispersion of the scheme and step the layer actually uses.
+
+# %%
 case2 = dict(F=0.08, k=0.06, Du=0.5, Dv=0.15)
 N2 = 64
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -256,15 +262,15 @@ for ax in axes:
 axes[0].legend(fontsize=8)
 save_figure(fig, "04_scheme_dispersion", profile)
 plt.show()
-"""),
-    md(r"""
-## 6. Convergence order under step refinement
 
-All three schemes converge to the same semi-discrete system (the lattice ODE). The reference is
-an independent SciPy DOP853 solution of that ODE (tolerance $10^{-12}$); the error is the max
-norm at $T$ for a smooth initial bump with $(F, k, D_u, D_v) = (0.04, 0.06, 0.2, 0.1)$.
-"""),
-    code(r"""
+# %% [markdown]
+# ## 6. Convergence order under step refinement
+#
+# All three schemes converge to the same semi-discrete system (the lattice ODE). The reference is
+# an independent SciPy DOP853 solution of that ODE (tolerance $10^{-12}$); the error is the max
+# norm at $T$ for a smooth initial bump with $(F, k, D_u, D_v) = (0.04, 0.06, 0.2, 0.1)$.
+
+# %%
 conv = convergence_study(0.04, 0.06, 0.2, 0.1, cfg["conv_L"], cfg["conv_T"], cfg["conv_dts"])
 print("dt:            " + "  ".join(f"{dt:8.4f}" for dt in conv.dts))
 for s, errs in conv.errors.items():
@@ -280,21 +286,21 @@ ax.set_xlabel("Δt"); ax.set_ylabel("max error at T"); ax.legend(fontsize=8)
 save_figure(fig, "04_convergence", profile)
 plt.show()
 results["convergence"] = {"dts": conv.dts, "errors": conv.errors, "orders": conv.orders}
-"""),
-    md(r"""
-All three are first order (the semi-implicit step is a linearly implicit Euler step; the DCT
-splitting is Lie splitting with a first-order reaction step). At equal $\Delta t$ forward Euler
-is the most accurate here; the others buy unconditional boundedness with a larger constant. The
-DCT splitting has no diffusion bound: it is the scheme to use when large $D\,\Delta t$ is wanted.
 
-## 7. Cost per step
+# %% [markdown]
+# All three are first order (the semi-implicit step is a linearly implicit Euler step; the DCT
+# splitting is Lie splitting with a first-order reaction step). At equal $\Delta t$ forward Euler
+# is the most accurate here; the others buy unconditional boundedness with a larger constant. The
+# DCT splitting has no diffusion bound: it is the scheme to use when large $D\,\Delta t$ is wanted.
+#
+# ## 7. Cost per step
+#
+# Wall-clock time per step on a ragged batch shaped like a QVHighlights batch (times vary between
+# runs and machines: `reports/<profile>/04_lattice_schemes.json` keeps them; the figure is shown,
+# not saved, so that re-running the notebook changes no saved figure). The stencil
+# schemes cost $O(L)$ per channel, the DCT splitting two dense $L \times L$ products, $O(L^2)$.
 
-Wall-clock time per step on a ragged batch shaped like a QVHighlights batch (times vary between
-runs and machines: `reports/<profile>/04_lattice_schemes.json` keeps them; the figure is shown,
-not saved, so that re-running the notebook changes no saved figure). The stencil
-schemes cost $O(L)$ per channel, the DCT splitting two dense $L \times L$ products, $O(L^2)$.
-"""),
-    code(r"""
+# %%
 B, C, L = cfg["cost_B"], cfg["cost_C"], cfg["cost_L"]
 cost = scheme_costs(B, C, L, cfg["cost_steps"])
 for s, sec in cost.items():
@@ -304,15 +310,8 @@ ax.bar(list(cost), [1e3 * c for c in cost.values()], color=["C1", "C0", "C2"])
 ax.set_ylabel("ms per step"); ax.set_title(f"(B, C, L) = ({B}, {C}, {L}), float32, CPU")
 plt.show()  # not saved: timings change on every run, saved figures must not
 results["seconds_per_step"] = cost
-"""),
-    code(r"""
+
+# %%
 path = reports_dir(profile) / "04_lattice_schemes.json"
 atomic_write_json(path, results)
 print("wrote", path.relative_to(reports_dir(profile).parent.parent))
-"""),
-]
-
-
-
-if __name__ == "__main__":
-    write_notebook(CELLS, "04_lattice_schemes.ipynb")

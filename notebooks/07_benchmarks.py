@@ -1,0 +1,254 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · Benchmarks: does reaction-diffusion fusion help?
+#
+# Same code, same head, same training loop, one config switch between the fusions: `rd` (RDMF),
+# `concat` (Moment-DETR: video and text tokens concatenated into the encoder) and `cross_attention`
+# (QD-DETR: text-to-video cross-attention). Every fusion gets the same budget and the same
+# (untuned) settings; nothing is tuned on a split we report, except where a row says so.
+#
+# Each training run is a **shard** (data set × fusion × seed [× domain / fold / variant / noise])
+# run by `rdmf experiments run --profile P`; a finished shard is stored under
+# `reports/P/shards/<id>/` and skipped on re-run. This notebook runs the shards of its own profile
+# (tiny in `ci`, small in `default`), then prints the tables, and — outside the `paper` profile —
+# also the **stored `paper`-profile tables** from `reports/paper/tables/` (a larger but still
+# REDUCED budget, printed with its deviations). Which is which is always labelled.
+#
+# Sections: 1 synthetic MR + HD with the trivial floor · 2 TVSum (published protocol vs honest
+# protocols, beside the published rows and the reference rankings) · 3 YouTube Highlights ·
+# 4 ablations of RDMF · 5 robustness to clip noise · 6 the stored paper-profile results · 7 verdict.
+
+# %% tags=["parameters"]
+profile = "ci"
+
+# %%
+import warnings
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto in a kernel
+
+import json
+import numpy as np
+import matplotlib.pyplot as plt
+import torch
+
+from rdmf.figures import apply_style, save_figure
+from rdmf.paths import data_root, reports_dir
+from rdmf.experiments import GROUPS, run_group, shards
+from rdmf.experiments import plots
+from rdmf.experiments.tables import all_tables, to_markdown, value, write_tables
+
+torch.set_num_threads(1)
+apply_style()
+root = data_root()
+ROOT = None if root is None else str(root)
+print("real data root:", "set" if ROOT else "not set (TVSum and YouTube are skipped)")
+for g in GROUPS:
+    print(f"{g:16s} {len(shards(profile, g)):3d} shards in profile {profile!r}")
+
+# %% [markdown]
+# Run this profile's shards (finished ones are read back from `reports/<profile>/shards/`):
+
+# %%
+quiet = lambda line: None
+for group in GROUPS:
+    if group in ("tvsum", "youtube") and ROOT is None:
+        continue
+    with warnings.catch_warnings():   # readers warn about skipped ids: counted below instead
+        warnings.simplefilter("ignore")
+        results = run_group(profile, group, data_root=ROOT, log=quiet)
+    print(f"{group:16s} {sum(r['status'] == 'done' for r in results)} done, "
+          f"{sum(r['status'] == 'failed' for r in results)} failed")
+if ROOT is not None:   # YouTube split ids without annotation or features are skipped: how many
+    from rdmf.data import build_dataset
+    from rdmf.experiments import budget
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for domain in budget(profile, "youtube").domains:
+            for split in ("train", "val"):
+                ds = build_dataset("youtube", split, data_root=ROOT, domain=domain)
+                print(f"YouTube {domain} {split}: {len(ds)} videos, skipped "
+                      f"{dict(getattr(ds, 'skipped', {})) or 'none'}")
+tables = all_tables(profile, ROOT)
+paths = write_tables(profile, ROOT, tables=tables, figures=False)
+
+# %% [markdown]
+# ## 1. Synthetic set: moment retrieval + highlight detection
+#
+# All official QVHighlights metrics on the synthetic **test** split (the epoch is chosen on val),
+# mean ± std over seeds, and the trivial predictors of the data issue as the floor: `random`
+# (random windows of typical lengths), `middle` (centred windows), `text_only` (ridge regression from
+# the query alone) and `single_clip` (one clip at a time, no temporal context). A fusion that does
+# not clear the floor has learned nothing usable at this budget.
+
+# %% tags=["nbval-ignore-output"]
+print(to_markdown(tables["synthetic"]))
+fig = plots.synthetic_figure(tables["synthetic"])
+save_figure(fig, "07_synthetic", profile)
+plt.show()
+ours = [r for r in tables["synthetic"]["rows"] if r["kind"] == "ours"]
+assert {r["fusion"] for r in ours} == {"rd", "concat", "cross_attention"}
+for r in ours:
+    m = value(r["cells"]["MR-full-mAP"])
+    assert m is None or 0 <= m <= 100
+
+# %% [markdown]
+# ## 2. TVSum highlight detection
+#
+# QD-DETR's protocol: one model per domain, 4 train / 1 val video, I3D rgb+flow (2048-d) video
+# features, CLIP title tokens as the query, batch 4, lr 1e-3, highlight losses only. Three rows per
+# fusion:
+#
+# - **published protocol** — the best epoch *scored on the val video it reports* (what the papers
+#   report; selection on the test video, labelled so);
+# - **honest, standard val video** — the epoch count fixed in advance, the last epoch scored;
+# - **honest, leave-one-video-out** (when its folds have run) — every one of the 5 videos of a
+#   domain is the val video once, same fixed epoch count.
+#
+# Beside them: the papers' published averages, QD-DETR's official code re-run on these features
+# (DESIGN §6, best vs last epoch), and two reference rankings scored with the same official scorer:
+# a random ranking and the annotators' own consensus (the sum of the 20 users' scores).
+
+# %% tags=["nbval-ignore-output"]
+if ROOT is None:
+    print("TVSum: no real data root; the stored paper-profile table is in section 6.")
+else:
+    print(to_markdown(tables["tvsum"]))
+    gap = tables["tvsum"]["gap_to_best_published"]
+    print("gap of each row's average to the best published average", gap["best"], ":")
+    for label, d in gap["gaps"].items():
+        print(f"  {d:+6.2f}  {label}")
+    if any(r.get("domains_done") for r in tables["tvsum"]["rows"]):
+        fig = plots.tvsum_figure(tables["tvsum"])
+        save_figure(fig, "07_tvsum", profile)
+        plt.show()
+
+# %% [markdown]
+# ## 3. YouTube Highlights
+#
+# The domains in the shared data (`dog`, `parkour`), each with the same default settings (the
+# TVSum recipe; the domain name, encoded by the text encoder, is the query); the code takes any
+# domain by name. Published UMT-S and UniVTG numbers beside ours (UMT-S also uses audio; UniVTG is
+# pretrained on other features).
+
+# %% tags=["nbval-ignore-output"]
+if ROOT is None:
+    print("YouTube Highlights: no real data root; the stored paper-profile table is in section 6.")
+else:
+    print(to_markdown(tables["youtube"]))
+
+# %% [markdown]
+# ## 4. Ablations of RDMF (synthetic set)
+#
+# No diffusion ($D_u = D_v = 0$: each clip reacts alone), no reaction (diffusion only), the number of
+# steps $K$, fixed vs learnable kinetics, text-conditioned kinetics on/off, explicit Euler vs DCT
+# splitting. If the Gray-Scott reaction is what helps, "no reaction" should lose clearly; if
+# temporal context is what helps, "no diffusion" should.
+
+# %% tags=["nbval-ignore-output"]
+print(to_markdown(tables["ablations"]))
+fig = plots.ablation_figure(tables["ablations"])
+save_figure(fig, "07_ablations", profile)
+plt.show()
+
+# %% [markdown]
+# ## 5. Robustness to clip noise
+#
+# The synthetic generator's `clip_noise` scales the clutter and noise of the clip features
+# (1 = the default set). Temporal diffusion averages neighbouring clips, so this is where it should
+# matter most: does RDMF degrade more gracefully than the attention fusions?
+
+# %% tags=["nbval-ignore-output"]
+print(to_markdown(tables["robustness"]))
+fig = plots.robustness_figure(tables["robustness"])
+save_figure(fig, "07_robustness", profile)
+plt.show()
+
+# %% [markdown]
+# ## 6. The stored paper-profile results
+#
+# `reports/paper/` holds the results of `bash tools/run_paper.sh` (the `paper` profile: the budget
+# this project could afford on 2 shared CPU cores — see each table's deviations line, the run logs
+# in `reports/paper/logs/` and `reports/paper/RUNS.md`). They are read here, not recomputed.
+
+# %% tags=["nbval-ignore-output"]
+paper_dir = reports_dir("paper") / "tables"
+paper = {}
+if profile != "paper" and paper_dir.is_dir():
+    for name in GROUPS:
+        path = paper_dir / f"{name}.json"
+        if path.is_file():
+            paper[name] = json.loads(path.read_text())
+if profile == "paper":
+    paper = tables
+    print("(this IS the paper profile: the tables above are the paper results)")
+elif not paper:
+    print("no stored paper-profile tables in", paper_dir)
+else:
+    for name, table in paper.items():
+        print("STORED PAPER-PROFILE RESULT —", end=" ")
+        print(to_markdown(table))
+
+# %% [markdown]
+# ## 7. Verdict, computed from the tables
+
+# %% tags=["nbval-ignore-output"]
+source = paper if paper.get("synthetic") else tables
+which = "paper profile (stored)" if source is paper and profile != "paper" else f"{profile} profile"
+rows = {r["fusion"]: r for r in source["synthetic"]["rows"] if r["kind"] == "ours"}
+def cell(f, key):
+    c = rows[f]["cells"].get(key)
+    return (np.nan, np.nan) if c is None else (c["mean"], c["std"])
+print(f"Synthetic set, {which}:")
+for key in ("MR-full-mAP", "HL-min-VeryGood-mAP"):
+    rd_m, rd_s = cell("rd", key)
+    others = {f: cell(f, key) for f in ("concat", "cross_attention")}
+    best_f = max(others, key=lambda f: -np.inf if np.isnan(others[f][0]) else others[f][0])
+    b_m, b_s = others[best_f]
+    diff = rd_m - b_m
+    noise = np.hypot(rd_s, b_s)
+    n_seeds = min((rows[f]["cells"].get(key) or {"n": 0})["n"] for f in ("rd", best_f))
+    if n_seeds < 2:
+        verdict = "fewer than 2 seeds on one side: no spread estimate, no verdict"
+    else:
+        verdict = ("RDMF wins" if diff > noise else "RDMF loses" if diff < -noise
+                   else "no difference beyond the seed spread")
+    print(f"  {key}: rd {rd_m:.2f} ± {rd_s:.2f} vs best baseline {best_f} {b_m:.2f} ± {b_s:.2f} "
+          f"-> {diff:+.2f} ({verdict})")
+floor = [r for r in source["synthetic"]["rows"] if r["kind"] == "floor"]
+if floor:
+    best_floor = max(value(r["cells"]["MR-full-mAP"]) for r in floor)
+    print(f"  best trivial predictor MR mAP: {best_floor:.2f}; fusions above it: "
+          f"{[f for f in rows if cell(f, 'MR-full-mAP')[0] > best_floor]}")
+tv = source.get("tvsum")
+if tv:
+    print(f"TVSum ({which}):")
+    for r in tv["rows"]:
+        if r.get("fusion") and r["cells"].get("Avg") is not None:
+            print(f"  {r['cells']['Avg']:6.2f}  {r['label']}")
+    print("  best published:", tv["gap_to_best_published"]["best"])
+
+# %% [markdown]
+# **How to read this.** The budgets here are far below the papers' (epochs, width, seeds — each
+# table prints its deviations), so absolute numbers are low and the comparison is between fusions
+# at equal budget, not against the published state of the art. Whether the reaction-diffusion
+# process itself matters is in notebook 06 (how far the learned kinetics leave their
+# initialisation, and whether $T(F+k)$ exceeds one reaction time, i.e. whether the reaction is
+# engaged at all) and in the ablations above (whether removing the reaction or the diffusion
+# changes anything beyond the seed spread).
+# On TVSum, the gap between the published-protocol row and the honest rows is the value of choosing
+# the epoch on the reported video; published averages (85–88) sit above the annotators' own
+# consensus (84.3), which only that selection explains.
