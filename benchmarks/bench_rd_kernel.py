@@ -86,7 +86,6 @@ def copy_bandwidth(device: torch.device, nbytes: int) -> float:
     x = torch.empty(nbytes // 4, dtype=torch.float32, device=device).fill_(1.0)
     y = torch.empty_like(x)
     t = time_call(lambda: y.copy_(x), device, min_total_s=0.2 if device.type == "cuda" else 0.3)
-    del x, y
     return 2 * nbytes / t / 1e9
 
 

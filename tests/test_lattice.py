@@ -70,7 +70,7 @@ def test_explicit_diffusion_bound_is_one_over_two_d():
 def test_one_site_counterexample_exact():
     c = explicit_counterexample()
     assert c.dt == sp.Rational(100, 101)
-    (u1, v1), (u2, v2) = c.trajectory[1], c.trajectory[2]
+    (u1, v1), (u2, _v2) = c.trajectory[1], c.trajectory[2]
     assert u1 == sp.Rational(1, 101) and v1 == sp.Rational(199, 101)
     assert u2 < 0 and c.first_negative_step == 2
     # no fixed step bounds it: for any dt a state inside the semi-implicit invariant region

@@ -19,7 +19,7 @@ from rdmf.io import atomic_write_json, atomic_write_text
 from rdmf.paths import reports_dir
 
 from . import references as refs
-from .protocols import (ABLATION_LABELS, FUSIONS, TVSUM_DOMAINS, budget, deviations, shards)
+from .protocols import (ABLATION_LABELS, TVSUM_DOMAINS, budget, deviations, shards)
 from .runner import group_status, load_results
 
 FUSION_LABELS = {"rd": "RDMF (rd)", "concat": "concat (Moment-DETR)",
