@@ -8,8 +8,13 @@
   partial output is kept as ``<name>.failed.ipynb`` beside the reports.
 - Parameters a notebook does not declare in its ``parameters`` cell are rejected before anything
   runs.
-- Volatile metadata (papermill timestamps, durations) is stripped from stored notebooks so that a
-  re-run changes bytes only when outputs change; durations go to ``reproduce.json`` instead.
+- Volatile metadata (papermill timestamps, durations) is stripped from stored notebooks and split
+  stream outputs are joined, so that a re-run changes bytes only when outputs change; durations go
+  to the git-ignored ``reports/<profile>/timings.json`` instead.
+- A run without a data root never replaces what was made with the real data: the executed copy of
+  a notebook that reads it (metadata ``rdmf.uses_real_data``) is kept, and this run's copy goes to
+  ``reports/<profile>/notebooks/without_data/`` (git-ignored); figures and tables follow the same
+  rule (``rdmf.reports``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ import nbformat
 
 from .io import atomic_write_json, atomic_write_text
 from .paths import check_profile, notebooks_dir, repo_root, reports_dir
+from .reports import keep_without_data, shown_path
+
+
+TIMINGS = "timings.json"
+"""Per-notebook wall-clock seconds of the last run, under ``reports/<profile>/`` (git-ignored)."""
+WITHOUT_DATA = "without_data"
+"""Folder (under ``reports/<profile>/notebooks/``, git-ignored) for a run's executed copy of a
+notebook that reads the real data, when the run has no data root and a copy made with it is kept."""
 
 
 class NotebookFailed(RuntimeError):
@@ -79,9 +92,13 @@ def check_parameters(notebooks: list[Path], parameters: dict) -> None:
 
 
 def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Remove papermill/execution timestamps and durations (kept outputs are untouched)."""
+    """Remove papermill/execution timestamps and durations, and join consecutive stream outputs
+    of one stream (how a kernel's output happens to be split into messages varies from run to
+    run; the text does not)."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.metadata.get("tags") == []:
@@ -89,6 +106,25 @@ def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell["id"] = "injected-parameters"  # papermill draws a random id on every run
     return nb
+
+
+def merge_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive ``stream`` outputs of the same name joined."""
+    merged: list = []
+    for out in outputs:
+        previous = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == out.get("name")):
+            previous["text"] = previous["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
+def uses_real_data(notebook: Path) -> bool:
+    """Whether the notebook reads the real benchmark data when a data root is set (its metadata
+    ``rdmf.uses_real_data``)."""
+    return bool(nbformat.read(notebook, as_version=4).metadata.get("rdmf", {}).get("uses_real_data"))
 
 
 def run_notebook(notebook: Path, out_path: Path, parameters: dict, *, kernel_name: str = "python3",
@@ -141,6 +177,7 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
         os.environ["RDMF_DATA_ROOT"] = str(Path(data_root).expanduser().resolve())
 
     out_dir = reports_dir(profile) / "notebooks"
+    have_data = data_root is not None
     results: list[NotebookResult] = []
     from tqdm.auto import tqdm
 
@@ -154,6 +191,10 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
             params["profile"] = profile
         start = time.perf_counter()
         out_path = out_dir / nb_path.name
+        if profile != "ci" and uses_real_data(nb_path) and keep_without_data(out_path, have_data):
+            # the stored executed copy shows the real-data sections; this run's goes beside it
+            out_path = out_dir / WITHOUT_DATA / nb_path.name
+            bar.write(f"  this run's copy of {nb_path.stem}: {shown_path(out_path)}")
         nb = run_notebook(nb_path, out_path, params, timeout_s=timeout_s)
         seconds = time.perf_counter() - start
         if update_sources:
@@ -165,11 +206,12 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
 
 
 def _record_timings(profile: str, parameters: dict, results: list[NotebookResult]) -> None:
-    """Update ``reports/<profile>/reproduce.json``: a run of a subset (``--only``) replaces the
-    entries of the notebooks it ran and keeps the others (each entry says its parameters)."""
+    """Update ``reports/<profile>/timings.json`` (git-ignored: wall-clock times belong to the
+    machine, not to the results): a run of a subset (``--only``) replaces the entries of the
+    notebooks it ran and keeps the others (each entry says its parameters)."""
     import json
 
-    path = reports_dir(profile) / "reproduce.json"
+    path = reports_dir(profile) / TIMINGS
     entries = {}
     if path.is_file():
         try:

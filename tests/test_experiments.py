@@ -120,6 +120,18 @@ def test_run_shard_writes_result_and_skips_when_done(tmp_path, monkeypatch):
     again = runner.run_shard("ci", "synthetic", shard)
     assert again == json.loads((stored / "result.json").read_text())
 
+    # a forced re-run that is not recorded (a checkpoint for plots) leaves the stored result
+    monkeypatch.undo()
+    monkeypatch.setattr(runner, "generated_data_dir", lambda: tmp_path / "data")
+    monkeypatch.setattr(runner, "reports_dir", lambda profile: tmp_path / "reports" / profile)
+    monkeypatch.setitem(P.PROFILES["ci"], "synthetic", tiny)
+    before = {p.name: p.read_bytes() for p in stored.iterdir()}
+    redo = runner.run_shard("ci", "synthetic", shard, force=True, record=False,
+                            keep_checkpoints=True)
+    assert redo["status"] == "done"
+    assert {p.name: p.read_bytes() for p in stored.iterdir()} == before
+    assert (tmp_path / "data" / "runs" / "ci" / shard.id / "best.ckpt").is_file()
+
 
 # --- tables ------------------------------------------------------------------------------------
 def test_stat_mean_and_sample_std():

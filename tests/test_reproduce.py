@@ -45,11 +45,11 @@ def test_runs_in_order_per_profile_and_strips_volatile_metadata(sandbox):
     texts = "".join(o.get("text", "") for c in out.cells if c.cell_type == "code"
                     for o in c.get("outputs", []))
     assert "b default" in texts
-    summary = json.loads((reports / "default" / "reproduce.json").read_text())
+    summary = json.loads((reports / "default" / rp.TIMINGS).read_text())
     assert [n["name"] for n in summary["notebooks"]] == ["01_a", "02_b"]
     assert not (reports / "ci").exists()  # profiles never write into each other
     rp.reproduce("default", only=["02"], progress=False)  # a subset keeps the other entries
-    summary = json.loads((reports / "default" / "reproduce.json").read_text())
+    summary = json.loads((reports / "default" / rp.TIMINGS).read_text())
     assert [n["name"] for n in summary["notebooks"]] == ["01_a", "02_b"]
 
 
@@ -100,3 +100,32 @@ def test_relative_data_root_is_resolved_from_the_callers_directory(sandbox, tmp_
     rp.reproduce("ci", progress=False)
     out = nbformat.read(reports / "ci" / "notebooks" / "01_a.ipynb", as_version=4)
     assert out.cells[1].outputs[0]["text"].strip() == "True"
+
+
+def test_split_stream_outputs_are_joined():
+    stream = lambda name, text: nbformat.v4.new_output("stream", name=name, text=text)  # noqa: E731
+    outputs = [stream("stdout", "a\n"), stream("stdout", "b\n"), stream("stderr", "w\n"),
+               stream("stdout", "c\n")]
+    merged = rp.merge_streams(outputs)
+    assert [(o.name, o.text) for o in merged] == [("stdout", "a\nb\n"), ("stderr", "w\n"),
+                                                  ("stdout", "c\n")]
+
+
+def test_without_data_the_real_data_copy_is_kept(sandbox, monkeypatch):
+    """A run without a data root leaves the executed copy of a notebook that reads the real data
+    as it is, and puts its own copy in the git-ignored ``without_data`` folder."""
+    books, reports = sandbox
+    monkeypatch.delenv("RDMF_DATA_ROOT", raising=False)
+    src = _notebook(books / "01_real.ipynb", "print('ran', profile)")
+    nb = nbformat.read(src, as_version=4)
+    nb.metadata["rdmf"] = {"uses_real_data": True}
+    nbformat.write(nb, src)
+    _notebook(books / "02_plain.ipynb", "print('plain')")
+    kept = reports / "default" / "notebooks" / "01_real.ipynb"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("made with the real data")
+    (reports / "default" / "notebooks" / "02_plain.ipynb").write_text("old")
+    rp.reproduce("default", progress=False)
+    assert kept.read_text() == "made with the real data"
+    assert (reports / "default" / "notebooks" / rp.WITHOUT_DATA / "01_real.ipynb").is_file()
+    assert "plain" in (reports / "default" / "notebooks" / "02_plain.ipynb").read_text()

@@ -132,9 +132,14 @@ def _brief_history(history: list[dict], metric: str) -> list[dict]:
 
 
 def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None = None,
-              keep_checkpoints: bool | None = None, force: bool = False) -> dict[str, Any] | None:
+              keep_checkpoints: bool | None = None, force: bool = False,
+              record: bool = True) -> dict[str, Any] | None:
     """Train one shard (or return its stored result). Returns the result dict, or None when
-    another live process holds the shard."""
+    another live process holds the shard.
+
+    ``record=False`` trains into the run folder under ``data/runs/`` only and leaves the stored
+    result under ``reports/<profile>/shards/`` as it is (e.g. to get a checkpoint for plots).
+    """
     from rdmf.train import evaluate, train
     from rdmf.train.config import save_config, to_dict
     from rdmf.io import read_jsonl
@@ -146,7 +151,7 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
     lock = folder / ".lock"
     if not _lock(lock):
         return None
-    if (folder / "result.json").is_file() and not is_done(profile, shard):
+    if (folder / "result.json").is_file() and (force or not is_done(profile, shard)):
         # a finished run of an older generator version (or a forced re-run): start afresh
         for name in ("last.ckpt", "best.ckpt", "metrics.jsonl", "result.json"):
             (folder / name).unlink(missing_ok=True)
@@ -189,6 +194,8 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
             (folder / "best.ckpt").unlink(missing_ok=True)
         result["config"] = to_dict(config)
         atomic_write_json(folder / "result.json", result)
+        if not record:
+            return result
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in ("config.yaml", "metrics.jsonl"):
             if (folder / name).is_file():

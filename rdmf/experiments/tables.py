@@ -15,8 +15,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from rdmf.io import atomic_write_json, atomic_write_text
+from rdmf.io import atomic_write_text, read_json
 from rdmf.paths import reports_dir
+from rdmf.reports import write_report_json
 
 from . import references as refs
 from .protocols import (ABLATION_LABELS, TVSUM_DOMAINS, budget, deviations, shards)
@@ -188,6 +189,8 @@ def tvsum_table(profile: str, results: dict | None = None, data_root: str | None
                 table["rows"].append({"label": f"reference: {name} ranking ({what})",
                                       "kind": "reference",
                                       "cells": {c: round(ref[name][c], 2) for c in cols}})
+    else:
+        table["rows"] += _kept_reference_rows(profile)
     for name, avg in refs.TVSUM_PUBLISHED_AVG.items():
         table["rows"].append({"label": f"published: {name} (best epoch on the val video, 2000 epochs)",
                               "kind": "published", "cells": {"Avg": avg}})
@@ -219,6 +222,22 @@ def tvsum_table(profile: str, results: dict | None = None, data_root: str | None
     if not have_any:
         table["notes"].append("No TVSum shard has finished under this profile (needs the real data root).")
     return table
+
+
+def _kept_reference_rows(profile: str) -> list[dict]:
+    """The reference-ranking rows of the existing TVSum table: they are computed from the TVSum
+    annotations, so a run without the data root keeps them instead of dropping them."""
+    path = reports_dir(profile) / "tables" / "tvsum.json"
+    if not path.is_file():
+        return []
+    try:
+        rows = [r for r in read_json(path).get("rows", []) if r.get("kind") == "reference"]
+    except (ValueError, AttributeError):
+        return []
+    if rows:
+        print(f"kept the {len(rows)} reference-ranking rows of {path.relative_to(reports_dir(profile).parent.parent)}: "
+              "they are computed from the TVSum annotations, which this run does not have")
+    return rows
 
 
 # --- YouTube ---------------------------------------------------------------------------------
@@ -377,9 +396,9 @@ def write_tables(profile: str, data_root: str | None = None, *, figures: bool = 
     folder = reports_dir(profile) / "tables"
     paths = []
     for name, table in tables.items():
-        paths.append(atomic_write_json(folder / f"{name}.json", table))
+        paths.append(write_report_json(folder / f"{name}.json", table))
         paths.append(atomic_write_text(folder / f"{name}.md", to_markdown(table)))
-    paths.append(atomic_write_json(folder / "headline.json", headline(tables)))
+    paths.append(write_report_json(folder / "headline.json", headline(tables)))
     paths.append(atomic_write_text(reports_dir(profile) / "RUNS.md", runs_markdown(profile)))
     paths.append(atomic_write_text(folder / "tables.md",
                                    "\n".join(to_markdown(t) for t in tables.values())))
