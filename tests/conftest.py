@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _real_data_root() -> Path | None:
-    env = os.environ.get("RDMF_DATA_ROOT")
+    env = os.environ.get("RDMF_TEST_DATA_ROOT")  # RDMF_DATA_ROOT, moved aside by ../conftest.py
     path = Path(env) if env else None
     return path.resolve() if path is not None and path.is_dir() else None
 
