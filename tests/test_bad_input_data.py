@@ -222,6 +222,12 @@ READER_CASES.update({
     "tvsum-json-nested-too-deeply": (_tvsum_case(
         lambda tv: (tv / "tvsum_anno.json").write_text(DEEP)),
                                      ["tvsum_anno.json", "nested too deeply"]),
+    "stats-clip-id-outside-duration": (
+        lambda tmp: (["data", "stats", "--dataset", "qvhighlights", "--split", "val",
+                      "--data-root", _write_qvh(tmp / "root", _row_with(
+                          relevant_clip_ids=[12], saliency_scores=[[1, 1, 1]]))],
+                     [tmp / "root"]),
+        ["highlight_val_release.jsonl", "line 1", "relevant_clip_ids", "10 clips"]),
     "youtube-rgb-opt-lengths-differ": (
         lambda tmp: (_prepare("youtube", _write_youtube(tmp / "root"), tmp / "out" / "val.h5",
                               "--domain", "dog"), [tmp / "root"]),

@@ -454,14 +454,18 @@ def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise
         raise ValueError(f"{out_dir}: cannot write the synthetic set there ({err.strerror})") from None
     try:
         _write_set(build, size, seed, clip_noise, p, progress)
-        if out_dir.exists():
+        if force and out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old",
                                         dir=out_dir.parent))
             os.replace(out_dir, old / out_dir.name)
             os.replace(build, out_dir)
             shutil.rmtree(old)
         else:
-            os.replace(build, out_dir)
+            try:
+                os.replace(build, out_dir)  # out_dir absent or an empty folder
+            except OSError:
+                # another process has written a set there meanwhile: keep it if it is this one
+                existing_set(out_dir, size, seed, clip_noise=clip_noise, params=params)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return out_dir
@@ -516,5 +520,5 @@ def ensure(size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0, params: 
     out = base / dataset_name(size, seed, clip_noise, params)
     if not existing_set(out, size, seed, clip_noise=clip_noise, params=params, force=force):
         generate(out, size, seed, clip_noise=clip_noise, params=params, progress=progress,
-                 force=True)
+                 force=force)
     return out
