@@ -14,7 +14,8 @@ The features stored are the PREPARED ones (normalised, endpoints appended, cappe
 from the store gives exactly the samples of the original reader. Integrity: the file is written
 under a temporary name and renamed when complete; the root attribute ``complete`` is set last;
 every array has an HDF5 Fletcher-32 checksum (a flipped byte fails the read); a truncated file
-fails to open. Each failure is a ``ValueError`` naming the file.
+fails to open; :meth:`H5Dataset.verify` also checks that every number is finite. Each failure is
+a ``ValueError`` naming the file (and the sample and field).
 The annotation file beside it (``<name>.jsonl``) lists one row per sample (official QVHighlights
 layout where the data set has moments).
 """

@@ -21,8 +21,16 @@ import numpy as np
 
 from rdmf.io import read_jsonl
 
-from .base import (RecordDataset, as_array, as_float, as_int_list, check_query, check_windows,
-                   file_name_id, load_array)
+from .base import (
+    RecordDataset,
+    as_array,
+    as_float,
+    as_int_list,
+    check_query,
+    check_windows,
+    file_name_id,
+    load_array,
+)
 from .features import prepare_text_features, prepare_video_features
 from .sample import Sample
 
