@@ -71,35 +71,53 @@ def atomic_write_jsonl(path: str | os.PathLike, rows: list[dict]) -> Path:
     return atomic_write_text(path, text)
 
 
+def _loads(text: str, where: str) -> Any:
+    """``json.loads`` whose failures are a ``ValueError`` naming ``where``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{where}: malformed JSON (line {err.lineno}: {err.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{where}: malformed JSON (nested too deeply)") from None
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{where}: not UTF-8 text (byte {err.start}: {err.reason})") from None
+
+
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file; a missing file or malformed JSON is an error naming the file and line."""
+    """Read a JSON file; a missing file, text that is not UTF-8 or malformed JSON is an error
+    naming the file (and the line)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: malformed JSON (line {err.lineno}: {err.msg})") from None
+    return _loads(_decode(path.read_bytes(), str(path)), str(path))
 
 
 def read_jsonl_numbered(path: str | os.PathLike) -> tuple[list[dict], list[int]]:
     """Rows of a jsonl file and the line number of each (blank lines skipped); a malformed line
-    is a ``ValueError`` naming the file and line number."""
+    (not UTF-8, not JSON, not an object) is a ``ValueError`` naming the file and line number."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     rows, line_numbers = [], []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            where = f"{path}, line {line_no}"
+            line = _decode(raw, where)
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
-                raise ValueError(f"{path}, line {line_no}: malformed JSON ({err.msg})") from None
+                raise ValueError(f"{where}: malformed JSON ({err.msg})") from None
+            except RecursionError:
+                raise ValueError(f"{where}: malformed JSON (nested too deeply)") from None
             if not isinstance(row, dict):
-                raise ValueError(f"{path}, line {line_no}: expected a JSON object, "
-                                 f"got {type(row).__name__}")
+                raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
             rows.append(row)
             line_numbers.append(line_no)
     return rows, line_numbers

@@ -27,7 +27,9 @@ def register(subparsers) -> None:
     synth_p.add_argument("--out", default=None,
                          help="output folder (default data/synthetic/<size>-v<VERSION>-seed<seed>)")
     synth_p.add_argument("--h5", action="store_true", help="also write the h5 store of each split")
-    synth_p.add_argument("--force", action="store_true", help="regenerate even if present")
+    synth_p.add_argument("--force", action="store_true",
+                         help="regenerate even if present, and replace whatever --out holds "
+                              "(without it, a folder that is not this very set is an error)")
     synth_p.set_defaults(func=_synth)
 
     prep = sub.add_parser("prepare", help="convert a data set and split into one .h5 + .jsonl")
@@ -45,6 +47,8 @@ def register(subparsers) -> None:
                       help="QVHighlights: rows whose feature files are absent")
     prep.add_argument("--out", default=None,
                       help="output .h5 (with --split all: a folder) (default data/h5/...)")
+    prep.add_argument("--force", action="store_true",
+                      help="replace an --out file that is not an rdmf feature store")
     prep.add_argument("--no-progress", action="store_true")
     prep.set_defaults(func=_prepare)
 
@@ -83,18 +87,13 @@ def _synth(args: argparse.Namespace) -> int:
     params = _parse_params(args.param)
     if args.out:
         out = Path(args.out)
-        if args.force or synth.read_meta(out) is None:
+        if not synth.existing_set(out, args.size, args.seed, clip_noise=args.clip_noise,
+                                  params=params, force=args.force):
             synth.generate(out, args.size, args.seed, clip_noise=args.clip_noise, params=params,
-                           progress=True)
+                           progress=True, force=args.force)
     else:
-        if args.force:
-            import shutil
-            from rdmf.paths import generated_data_dir
-            shutil.rmtree(generated_data_dir() / "synthetic" /
-                          synth.dataset_name(args.size, args.seed, args.clip_noise, params),
-                          ignore_errors=True)
         out = synth.ensure(args.size, args.seed, clip_noise=args.clip_noise, params=params,
-                           progress=True)
+                           progress=True, force=args.force)
     meta = synth.read_meta(out)
     print(f"synthetic data set (generator v{meta['generator_version']}) in {out}: "
           + ", ".join(f"{k} {v}" for k, v in meta["counts"].items()))
@@ -129,7 +128,12 @@ def _prepare(args: argparse.Namespace) -> int:
     kw = {}
     if args.missing:
         kw["missing"] = args.missing
-    for split in splits:
+    if args.out is not None and len(splits) > 1 and Path(args.out).exists() \
+            and not Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out}: exists and is not a folder (with --split all, "
+                         "--out is the folder of one .h5 per split)")
+    jobs = []
+    for split in splits:  # every split is read and every output checked before anything is written
         ds = build_dataset(args.dataset, split, data_root=args.data_root, domain=args.domain,
                            size=args.size, seed=args.seed, strict=args.strict, **kw)
         if args.out is None:
@@ -138,13 +142,47 @@ def _prepare(args: argparse.Namespace) -> int:
             out = Path(args.out) / f"{split}.h5"
         else:
             out = Path(args.out)
+        skipped = getattr(ds, "skipped", {})
+        note = f" (skipped: {', '.join(f'{n} {r}' for r, n in skipped.items())})" if skipped else ""
+        if len(ds) == 0:
+            where = f" domain {args.domain}" if args.domain else ""
+            raise ValueError(f"{args.dataset}{where} {split}: 0 samples{note}; nothing was written "
+                             f"to {out}")
+        _check_output(out, ds, force=args.force)
+        jobs.append((split, ds, out, note))
+    for split, ds, out, note in jobs:
         source = describe(ds, args.dataset, split, args.domain, args.size, args.seed, 1.0)
         write_h5(ds, out, dataset_name=args.dataset, split=split, source=source,
                  progress=not args.no_progress)
-        skipped = getattr(ds, "skipped", {})
-        note = f" (skipped: {', '.join(f'{n} {r}' for r, n in skipped.items())})" if skipped else ""
         print(f"{args.dataset} {split}: {len(ds)} samples -> {out} + {out.with_suffix('.jsonl').name}{note}")
     return 0
+
+
+def _check_output(out: Path, ds, *, force: bool) -> None:
+    """An output store may replace only a store of this command (its ``format`` attribute), never
+    an input of the data set it converts, nor any other file unless ``force``."""
+    from rdmf.data.datasets import input_files
+    from rdmf.data.h5store import is_store
+    if out.suffix != ".h5":
+        raise ValueError(f"--out {out}: must end in .h5 (the annotation rows are written beside "
+                         f"it, to {out.with_suffix('.jsonl').name})")
+    rows = out.with_suffix(".jsonl")
+    if out.is_dir():
+        raise ValueError(f"--out {out}: is a folder; give the .h5 file to write (a folder only "
+                         "with --split all)")
+    inputs = input_files(ds)
+    for path in (out, rows):
+        if path.exists() and any(p.exists() and path.samefile(p) for p in inputs.get(path.name, ())):
+            raise ValueError(f"--out {out}: {path} is an input of the data set being converted; "
+                             "nothing was written")
+    if force:
+        return
+    if out.exists() and not is_store(out):
+        raise ValueError(f"--out {out}: exists and is not an rdmf feature store; nothing was "
+                         "written (--force replaces it)")
+    if rows.exists() and not out.exists():
+        raise ValueError(f"--out {out}: {rows} exists without its store (not written by rdmf "
+                         "data prepare); nothing was written (--force replaces it)")
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -7,7 +7,10 @@ annotations — and loads features lazily in ``__getitem__``, checking them as t
 
 from __future__ import annotations
 
+import os
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +30,23 @@ def load_array(path: Path, key: str | None, *, what: str, ident: Any) -> np.ndar
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {what} features of {ident} not found")
     try:
+        loaded = np.load(path)
         if key is None:
-            arr = np.load(path)
+            if not isinstance(loaded, np.ndarray):
+                loaded.close()
+                raise ValueError("an .npz archive where a .npy array was expected")
+            arr = loaded
         else:
-            with np.load(path) as npz:
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive (a bare .npy array?)")
+            with loaded as npz:
                 if key not in npz:
                     raise KeyError(f"{path}: no key {key!r} ({what} features of {ident}); "
                                    f"keys: {sorted(npz.files)}")
                 arr = npz[key]
-    except (OSError, ValueError, EOFError) as err:
+        arr = np.asarray(arr, dtype=np.float32)
+    except (OSError, ValueError, EOFError, TypeError, zipfile.BadZipFile, zlib.error) as err:
         raise ValueError(f"{path}: unreadable {what} features of {ident} ({err})") from None
-    arr = np.asarray(arr, dtype=np.float32)
     if arr.ndim == 1:
         arr = arr[None]
     if arr.ndim != 2 or arr.shape[0] == 0:
@@ -45,6 +54,78 @@ def load_array(path: Path, key: str | None, *, what: str, ident: Any) -> np.ndar
                          "expected (length, dim) with length >= 1")
     check_finite(arr, path=path, ident=ident, field=f"{what} features")
     return arr
+
+
+def file_name_id(value: Any, *, where: Any, field: str) -> str:
+    """``value`` as a file-name component: a non-empty string without a path separator, so that a
+    path built from it (``<folder>/{value}.npz``) stays inside its folder."""
+    name = str(value)
+    if (not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+            or os.path.isabs(name)):
+        raise ValueError(f"{where}: field {field!r} is {value!r}: not a plain file name (a path "
+                         "built from it would leave its data folder)")
+    return name
+
+
+def as_float(value: Any, *, where: Any, field: str, numeric_string: bool = False) -> float:
+    """A finite number from a JSON value (not a bool or null; a string only with
+    ``numeric_string``, as in releases that store numbers as text); else an error naming it."""
+    if numeric_string and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ValueError(f"{where}: field {field!r} is {value!r}, expected a finite number")
+    return float(value)
+
+
+def as_array(value: Any, *, where: Any, field: str, shape: str, columns: int | None = None,
+             integer: bool = False) -> np.ndarray:
+    """A finite 2-D float array from a JSON list of rows (``columns`` per row when given); a
+    string, null, ragged or wrongly shaped value is an error naming the field and ``shape``."""
+    bad = ValueError(f"{where}: field {field!r} is {_short(value)}, expected {shape}")
+    if not isinstance(value, list) or any(isinstance(v, (str, bool)) or v is None
+                                          for v in _flat(value)):
+        raise bad
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise bad from None
+    if arr.size == 0:
+        return arr.reshape(0, columns or 0)
+    if arr.ndim != 2 or (columns is not None and arr.shape[1] != columns):
+        raise bad
+    if not np.isfinite(arr).all() or (integer and (arr != np.round(arr)).any()):
+        raise bad
+    return arr
+
+
+def as_list(value: Any, *, where: Any, field: str) -> list:
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: field {field!r} is {_short(value)}, expected a list")
+    return value
+
+
+def as_int_list(value: Any, *, where: Any, field: str) -> list[int]:
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int)
+                                          for v in value):
+        raise ValueError(f"{where}: field {field!r} is {_short(value)}, expected a list of "
+                         "integer clip indices")
+    return list(value)
+
+
+def _flat(value: Any):
+    if isinstance(value, list):
+        for item in value:
+            yield from _flat(item)
+    else:
+        yield value
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def check_finite(arr: np.ndarray, *, path: Any, ident: Any, field: str) -> None:

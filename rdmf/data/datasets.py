@@ -100,6 +100,19 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
                           max_clips=cap, **kw)
 
 
+def input_files(ds) -> dict[str, set[Path]]:
+    """The files a reader reads (annotations, features), grouped by file name."""
+    paths = [getattr(ds, "annotation_file", None)]
+    for record in getattr(ds, "records", ()):
+        paths += list(record.get("video_paths", ())) + [record.get("text_path"),
+                                                         record.get("source")]
+    out: dict[str, set[Path]] = {}
+    for path in paths:
+        if path is not None:
+            out.setdefault(Path(path).name, set()).add(Path(path))
+    return out
+
+
 def describe(ds, name, split, domain=None, size=None, seed=None, clip_noise=None,
              synth_params=None) -> dict:
     """Provenance stored in an h5 file: which data, which generator version."""

@@ -14,7 +14,8 @@ The features stored are the PREPARED ones (normalised, endpoints appended, cappe
 from the store gives exactly the samples of the original reader. Integrity: the file is written
 under a temporary name and renamed when complete; the root attribute ``complete`` is set last;
 every array has an HDF5 Fletcher-32 checksum (a flipped byte fails the read); a truncated file
-fails to open. Each failure is a ``ValueError`` naming the file.
+fails to open; :meth:`H5Dataset.verify` also checks that every number is finite. Each failure is
+a ``ValueError`` naming the file (and the sample and field).
 The annotation file beside it (``<name>.jsonl``) lists one row per sample (official QVHighlights
 layout where the data set has moments).
 """
@@ -66,6 +67,9 @@ def write_h5(dataset: Any, out_path: str | Path, *, dataset_name: str = "", spli
     from tqdm import tqdm
 
     out_path = Path(out_path)
+    if len(dataset) == 0:
+        raise ValueError(f"{out_path}: {dataset_name} {split}: no samples to write; nothing was "
+                         "written")
     rows = []
     with atomic_path(out_path) as tmp:
         with h5py.File(tmp, "w") as h5:
@@ -161,9 +165,27 @@ class H5Dataset(Dataset):
                              f"({err})") from None
 
     def verify(self) -> None:
-        """Read every array (Fletcher-32 checks each chunk); ValueError on the first failure."""
+        """Read every array (Fletcher-32 checks each chunk) and check that every number is
+        finite; ValueError naming the sample and field on the first failure."""
         for i in range(self.n):
-            self[i]
+            s = self[i]
+            fields = {"video": s.video_feats, "text": s.text_feats, "clip_times": s.clip_times_s,
+                      "windows": s.windows_s, "saliency": s.saliency,
+                      "duration_s": np.asarray(s.duration_s)}
+            for field, value in fields.items():
+                if value is not None and not np.isfinite(np.asarray(value, np.float64)).all():
+                    raise ValueError(f"{self.path}: sample {i} (qid {s.qid}, vid {s.vid}): "
+                                     f"field {field!r} holds NaN or inf")
+
+
+def is_store(path: str | Path) -> bool:
+    """Whether ``path`` is a file written by :func:`write_h5` (its ``format`` attribute)."""
+    import h5py
+    try:
+        with h5py.File(path, "r") as h5:
+            return h5.attrs.get("format") == H5_FORMAT
+    except OSError:
+        return False
 
     def close(self) -> None:
         if self._file is not None:

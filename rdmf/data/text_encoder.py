@@ -79,10 +79,9 @@ def encode_tokens(sentences: list[str], *, batch_size: int = 128, cache: bool = 
         for s in unique:
             path = cache_dir / f"{_key(s)}.npy"
             if path.is_file():
-                try:
-                    found[s] = np.load(path)
-                except (OSError, ValueError):
-                    path.unlink(missing_ok=True)  # a corrupt cache entry is recomputed
+                entry = _read_entry(path)
+                if entry is not None:
+                    found[s] = entry
     todo = sorted((s for s in unique if s not in found), key=len)
     if todo:
         tokenizer, model, torch = _load()
@@ -96,14 +95,40 @@ def encode_tokens(sentences: list[str], *, batch_size: int = 128, cache: bool = 
                 for s, h, n in zip(chunk, hidden, lengths):
                     arr = np.ascontiguousarray(h[:n], dtype=np.float32)
                     found[s] = arr
-                    if cache:  # a cache entry: written to a temporary name, then renamed
-                        cache_dir.mkdir(parents=True, exist_ok=True)
-                        path = cache_dir / f"{_key(s)}.npy"
-                        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                        with open(tmp, "wb") as handle:
-                            np.save(handle, arr)
-                        os.replace(tmp, path)
+                    if cache:
+                        _write_entry(cache_dir / f"{_key(s)}.npy", arr)
     return [found[s] for s in sentences]
+
+
+def _read_entry(path: Path) -> np.ndarray | None:
+    """A cached encoding, or ``None`` when the entry is unreadable or malformed (empty, truncated,
+    wrong shape): such an entry is recomputed and rewritten."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if (not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.shape[0] == 0
+            or arr.shape[1] != TEXT_DIM or arr.dtype != np.float32 or not np.isfinite(arr).all()):
+        return None
+    return arr
+
+
+def _write_entry(path: Path, arr: np.ndarray) -> None:
+    """Write a cache entry to a temporary name, then rename it (a reader never sees half of it);
+    a cache folder that cannot be written is an error naming it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            np.save(handle, arr)
+        os.replace(tmp, path)
+    except OSError as err:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise ValueError(f"{path.parent}: cannot write the text-encoder cache ({err.strerror}); "
+                         "make the folder writable") from None
 
 
 def sentence_embedding(tokens: np.ndarray) -> np.ndarray:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rdmf.io import read_json, read_jsonl
+from rdmf.io import read_json, read_jsonl_numbered
 
-from .base import RecordDataset, check_finite, check_query, load_array
+from .base import RecordDataset, as_array, check_query, file_name_id, load_array
 from .features import prepare_text_features, prepare_video_features
 from .sample import Sample
 
@@ -57,16 +57,23 @@ class TVSumDataset(RecordDataset):
         if layout == "umt":
             anno_file = root / "tvsum_anno.json"
             anno = read_json(anno_file)
+            if not isinstance(anno, dict) or not all(isinstance(v, dict) for v in anno.values()):
+                raise ValueError(f"{anno_file}: expected an object of per-video objects")
             labels = {vid: (v.get("title"), v.get("anno"), v.get("domain"), f"{anno_file}")
                       for vid, v in anno.items()}
         elif layout == "jsonl":
             anno_file = root / f"tvsum_{split}.jsonl"
+            rows, line_numbers = read_jsonl_numbered(anno_file)
+            for row, line_no in zip(rows, line_numbers):
+                if "vid" not in row:
+                    raise ValueError(f"{anno_file}, line {line_no}: missing field 'vid'")
             labels = {str(r["vid"]): (r.get("query"), r.get("label"), r.get("domain"),
-                                      f"{anno_file}") for r in read_jsonl(anno_file)}
+                                      f"{anno_file}") for r in rows}
         else:
             raise ValueError(f"TVSum layout must be 'umt' or 'jsonl', got {layout!r}")
         for d in domains:
             for vid in splits[d].get(split, []):
+                vid = file_name_id(vid, where=f"{splits_file} (domain {d}, {split})", field="vid")
                 if vid not in labels:
                     self.skip("without annotation", vid, strict=strict)
                     continue
@@ -88,20 +95,19 @@ class TVSumDataset(RecordDataset):
         vid = record["vid"]
         feats = [load_array(p, None, what="video", ident=f"vid {vid}") for p in record["video_paths"]]
         if feats[0].shape[0] != feats[1].shape[0]:
-            raise ValueError(f"{record['video_paths'][1]}: vid {vid}: rgb has {feats[0].shape[0]} "
-                             f"clips but opt has {feats[1].shape[0]}")
+            raise ValueError(f"{record['video_paths'][1]}: vid {vid}: the feature types have "
+                             f"different lengths (rgb {feats[0].shape[0]}, opt "
+                             f"{feats[1].shape[0]} clips)")
         video = prepare_video_features(feats, max_clips=self.max_clips)
         tokens = load_array(record["text_path"], "token", what="text", ident=f"vid {vid}")
         text = prepare_text_features(tokens, max_tokens=self.max_tokens)
-        scores = np.asarray(record["scores"], np.float32)
-        if scores.ndim != 2:
-            raise ValueError(f"{record['source']}: vid {vid}: annotation scores have shape "
-                             f"{scores.shape}, expected (clips, users)")
-        check_finite(scores, path=record["source"], ident=f"vid {vid}", field="annotation scores")
-        L = min(video.shape[0], scores.shape[0])
-        if L < video.shape[0]:
-            video = prepare_video_features([f[:L] for f in feats])
-        scores = scores[:L]
+        scores = as_array(record["scores"], where=f"{record['source']} (vid {vid})",
+                          field="anno" if record["source"].endswith(".json") else "label",
+                          shape="(clips, users) annotation scores").astype(np.float32)
+        L = video.shape[0]
+        if scores.shape[0] != L:
+            raise ValueError(f"{record['source']}: vid {vid}: annotation scores cover "
+                             f"{scores.shape[0]} clips but the features have {L}")
         starts = np.arange(L, dtype=np.float32) * CLIP_LEN_S
         return Sample(qid=vid, vid=vid, query=record["query"], video_feats=video, text_feats=text,
                       duration_s=float(L * CLIP_LEN_S),

@@ -21,7 +21,7 @@ import numpy as np
 
 from rdmf.io import read_json
 
-from .base import RecordDataset, load_array
+from .base import RecordDataset, as_array, as_float, as_list, file_name_id, load_array
 from .features import prepare_text_features, prepare_video_features
 from .sample import Sample
 
@@ -57,6 +57,7 @@ class YouTubeDataset(RecordDataset):
         self._text_cache: dict[str, np.ndarray] = {}
         for d in domains:
             for vid in splits[d].get(split, []):
+                vid = file_name_id(vid, where=f"{splits_file} (domain {d}, {split})", field="vid")
                 if vid not in anno:
                     self.skip("without annotation", vid, strict=strict)
                     continue
@@ -68,18 +69,24 @@ class YouTubeDataset(RecordDataset):
                 for field in ("fps", "clip", "match"):
                     if field not in entry:
                         raise ValueError(f"{anno_file}: vid {vid}: missing field {field!r}")
-                fps = float(entry["fps"])
-                if not np.isfinite(fps) or fps <= 0:
+                where = f"{anno_file} (vid {vid})"
+                fps = as_float(entry["fps"], where=where, field="fps")
+                if fps <= 0:
                     raise ValueError(f"{anno_file}: vid {vid}: field 'fps' is {entry['fps']!r}")
-                clips = np.asarray(entry["clip"], np.float64).reshape(-1, 2)
-                match = np.asarray(entry["match"], np.float32)
+                clips = as_array(entry["clip"], where=where, field="clip", columns=2,
+                                 shape="a list of [first, last] frame windows")
+                match = np.asarray([as_float(m, where=where, field="match")
+                                    for m in as_list(entry["match"], where=where, field="match")],
+                                   np.float32)
                 if len(clips) != len(match):
                     raise ValueError(f"{anno_file}: vid {vid}: {len(clips)} clips but "
                                      f"{len(match)} match labels")
                 if (clips[:, 1] <= clips[:, 0]).any():
                     raise ValueError(f"{anno_file}: vid {vid}: field 'clip' has a window with "
                                      "end <= start")
-                frames = float(entry.get("frames", clips[:, 1].max()))
+                frames = (as_float(entry["frames"], where=where, field="frames",
+                                   numeric_string=True)
+                          if "frames" in entry else float(clips[:, 1].max()))
                 self.records.append({"vid": vid, "domain": entry.get("domain", d), "fps": fps,
                                      "clips": clips, "match": match, "frames": frames,
                                      "video_paths": paths, "source": str(anno_file)})
@@ -96,7 +103,13 @@ class YouTubeDataset(RecordDataset):
     def load(self, record: dict) -> Sample:
         vid = record["vid"]
         feats = [load_array(p, None, what="video", ident=f"vid {vid}") for p in record["video_paths"]]
-        L = min(f.shape[0] for f in feats + [record["match"][:, None]])
+        lengths = {"rgb": feats[0].shape[0], "opt": feats[1].shape[0],
+                   "match": len(record["match"])}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"{record['video_paths'][0].parent}: vid {vid}: the feature types "
+                             "and labels have different lengths ("
+                             + ", ".join(f"{k} {n}" for k, n in lengths.items()) + " clips)")
+        L = lengths["rgb"]
         if self.max_clips is not None:
             L = min(L, self.max_clips)
         video = prepare_video_features([f[:L] for f in feats])
