@@ -58,7 +58,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..reproduce import NotebookFailed, reproduce
 
-    only = args.only.split(",") if args.only else None
+    only = args.only.split(",") if args.only is not None else None
     try:
         results = reproduce(args.profile, only=only, parameters=parse_parameters(args.parameter),
                             update_sources=args.update_notebooks, data_root=args.data_root,
