@@ -98,6 +98,10 @@ def _predict_case(name: str, tmp_path: Path, videos) -> tuple[list[str], Path, t
         (tmp_path / "notes.txt").write_text("my notes\n")
         return ([str(full), "--query", "a dog"], tmp_path / "notes.txt" / "out",
                 ("--out", "notes.txt", "not a folder"))
+    if name == "cache-dir-is-a-file":
+        (tmp_path / "cache").write_text("not a folder\n")
+        return ([str(full), "--query", "a dog"], out,
+                ("--cache-dir", str(tmp_path / "cache"), "not a folder"))
     if name == "out-is-the-queries-file":
         pairs = tmp_path / "pairs.jsonl"
         pairs.write_text(json.dumps({"video": str(full), "query": "a dog"}) + "\n")
@@ -106,7 +110,7 @@ def _predict_case(name: str, tmp_path: Path, videos) -> tuple[list[str], Path, t
 
 
 PREDICT_CASES = ["truncated-faststart-video", "out-is-a-file", "out-is-the-input-video",
-                 "out-inside-a-file", "out-is-the-queries-file"]
+                 "out-inside-a-file", "out-is-the-queries-file", "cache-dir-is-a-file"]
 
 
 @pytest.mark.parametrize("case", PREDICT_CASES)
@@ -118,7 +122,7 @@ def test_predict_bad_input(case, tmp_path, videos, fake_checkpoint, clip_folder,
                    clip_folder, "--out", out, "--cache-dir", cache, "--no-progress"], capsys)
     assert_one_line_error(outcome, *mentions)
     assert_unchanged(before, tmp_path, *videos)
-    assert not list(cache.glob("*.h5")) and not (tmp_path / "out").is_dir()
+    assert not (cache.is_dir() and list(cache.glob("*.h5"))) and not (tmp_path / "out").is_dir()
 
 
 @pytest.mark.parametrize("video, query", [
@@ -267,15 +271,38 @@ def test_experiments_shard_pattern_that_matches_nothing(pattern, tmp_path, monke
     import rdmf.experiments.runner as runner
     monkeypatch.setattr(runner, "run_shard",
                         lambda *a, **k: pytest.fail("ran a shard despite a bad --shard"))
+    reports = runner.reports_dir("ci")
+    before = snapshot(reports) if reports.exists() else {}
     outcome = run(["experiments", "run", "--profile", "ci", "--group", "synthetic",
                    "--shard", "synthetic_rd_*", "--shard", pattern], capsys)
     assert_one_line_error(outcome, "--shard", repr(pattern))
+    assert_unchanged(before, reports)
 
 
 # ------------------------------------------------------------------ rdmf train
 def test_zero_clip_length_names_the_config_field(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("kept\n")
+    before = snapshot(tmp_path)
     run_dir = tmp_path / "run"
     outcome = run(["train", "--preset", "synthetic", "--size", "ci", "--epochs", "1",
                    "--set", "clip_len_s=0", "--run-dir", run_dir, "--no-progress"], capsys)
     assert_one_line_error(outcome, "clip_len_s", "> 0")
     assert "submission" not in outcome.stderr and not run_dir.exists()
+    assert_unchanged(before, tmp_path)
+
+
+def test_predict_unwritable_cache_entry_is_one_warning(tmp_path, videos, fake_checkpoint,
+                                                       clip_folder, extractor, capsys):
+    from rdmf.video.clip_features import sha256_file
+    full, _ = videos
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    entry = cache_file(cache, sha256_file(full), extractor.extractor_id)
+    entry.mkdir(parents=True)  # the entry's name is taken by a folder: the write fails
+    (entry / "keep.txt").write_text("kept\n")
+    before = snapshot(tmp_path, full)
+    outcome = run(["predict", full, "--query", "a dog", "--checkpoint", fake_checkpoint,
+                   "--clip-model", clip_folder, "--out", out, "--cache-dir", cache,
+                   "--no-progress", "--no-figure"], capsys)
+    assert_one_warning(outcome, "feature cache", str(cache), entry.name)
+    assert len(list(out.glob("*.json"))) == 1
+    assert_unchanged(before, tmp_path, full)

@@ -133,6 +133,8 @@ def run(args) -> int:
                                               progress=not args.no_progress)
     cache_dir = None if args.no_cache else (Path(args.cache_dir) if args.cache_dir
                                             else generated_data_dir() / "video_features")
+    if cache_dir is not None and cache_dir.exists() and not cache_dir.is_dir():
+        raise ValueError(f"--cache-dir {cache_dir}: exists and is not a folder")
     video_predictor = VideoPredictor(predictor, extractor, checkpoint=args.checkpoint,
                                      cache_dir=cache_dir, overlap_clips=args.overlap_clips,
                                      top_k=args.top_k, progress=not args.no_progress)

@@ -316,5 +316,9 @@ def extract_video_features(video: str | Path, extractor: ClipExtractor, *,
     result = VideoFeatures(clip_features=feats, centres_s=centres, thumbnails=thumbs, info=info,
                            video_sha256=video_sha, extractor_id=extractor.extractor_id)
     if path is not None:
-        write_cache(path, result)
+        try:
+            write_cache(path, result)
+        except OSError as err:  # a read-only or full cache folder: the features are still good
+            print(f"warning: feature cache {path.parent}: cannot write {path.name} "
+                  f"({err.strerror or err}); continuing without caching", file=sys.stderr)
     return result
