@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import rdmf.commands.predict as predict_command
-from official_reference import evaluate as official_evaluate
 from badinput import assert_one_line_error, assert_one_warning, assert_unchanged, run, snapshot
+from official_reference import evaluate as official_evaluate
 from rdmf import reproduce as rp
 from rdmf.eval import evaluate_qvhighlights
 from rdmf.video.clip_features import ClipExtractor, cache_file
@@ -268,7 +268,7 @@ def test_reproduce_cell_time_out_names_the_cell(tmp_path, monkeypatch, capsys):
 # ------------------------------------------------------------------ rdmf experiments run
 @pytest.mark.parametrize("pattern", ["no_such_shard_*", ""], ids=["no-match", "empty"])
 def test_experiments_shard_pattern_that_matches_nothing(pattern, tmp_path, monkeypatch, capsys):
-    import rdmf.experiments.runner as runner
+    from rdmf.experiments import runner
     monkeypatch.setattr(runner, "run_shard",
                         lambda *a, **k: pytest.fail("ran a shard despite a bad --shard"))
     reports = runner.reports_dir("ci")

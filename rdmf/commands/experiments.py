@@ -61,8 +61,8 @@ def _part(text: str | None):
 
 def check_patterns(profile: str, groups: list[str], patterns: list[str]) -> None:
     """Every ``--shard`` pattern must select at least one shard of the chosen groups."""
-    from rdmf.experiments.runner import matches
     from rdmf.experiments.protocols import shards
+    from rdmf.experiments.runner import matches
 
     ids = [shard.id for group in groups for shard in shards(profile, group)]
     for pattern in patterns:
