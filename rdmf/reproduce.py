@@ -42,10 +42,16 @@ class NotebookFailed(RuntimeError):
     """A notebook raised; carries the notebook path and the failing cell."""
 
     def __init__(self, notebook: Path, cell_index: int | None, ename: str, evalue: str,
-                 partial: Path | None):
-        where = f"cell {cell_index}" if cell_index is not None else "start-up"
-        super().__init__(f"{notebook.name} failed at {where}: {ename}: {evalue}"
-                         + (f" (partial output: {partial})" if partial else ""))
+                 partial: Path | None, *, timed_out: bool = False, timeout_s: int | None = None):
+        if timed_out:
+            where = f"cell {cell_index}" if cell_index is not None else "an unknown cell"
+            message = f"{notebook.name} timed out at {where}" + (
+                f": it ran longer than the per-cell limit of {timeout_s} s (--timeout)"
+                if timeout_s else "")
+        else:
+            where = f"cell {cell_index}" if cell_index is not None else "start-up"
+            message = f"{notebook.name} failed at {where}: {ename}: {evalue}"
+        super().__init__(message + (f" (partial output: {partial})" if partial else ""))
         self.notebook, self.cell_index, self.partial = notebook, cell_index, partial
 
 
@@ -57,10 +63,15 @@ class NotebookResult:
 
 
 def list_notebooks(only: list[str] | None = None) -> list[Path]:
-    """The ordered notebooks ``notebooks/NN_*.ipynb``; ``only`` filters by prefix or name."""
+    """The ordered notebooks ``notebooks/NN_*.ipynb``; ``only`` filters by prefix or name (an
+    ``only`` without any name, e.g. from ``--only ""``, is an error, not "all")."""
     books = sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
-    if only:
+    if only is not None:
         wanted = [w.strip() for w in only if w.strip()]
+        if not wanted:
+            raise ValueError(f"--only {','.join(only)!r}: the selection is empty; give "
+                             "comma-separated notebook prefixes or names, e.g. 01,02 or 05_data "
+                             "(leave --only out to run every notebook)")
         chosen = [p for p in books if any(p.name.startswith(w) or p.stem == w for w in wanted)]
         unknown = [w for w in wanted if not any(p.name.startswith(w) or p.stem == w for p in books)]
         if unknown:
@@ -142,13 +153,28 @@ def run_notebook(notebook: Path, out_path: Path, parameters: dict, *, kernel_nam
             progress_bar=False, cwd=str(notebook.parent), **engine_kwargs)
     except PapermillExecutionError as err:
         raise NotebookFailed(notebook, err.cell_index, err.ename, err.evalue, partial) from None
-    except Exception as err:  # kernel died, timeout, ...
-        raise NotebookFailed(notebook, None, type(err).__name__, str(err),
+    except TimeoutError:  # nbclient's CellTimeoutError
+        raise NotebookFailed(notebook, _last_started_cell(partial), "CellTimeoutError", "",
+                             partial if partial.exists() else None, timed_out=True,
+                             timeout_s=timeout_s) from None
+    except Exception as err:  # kernel died, ...
+        raise NotebookFailed(notebook, None, type(err).__name__, str(err).strip().split("\n")[0],
                              partial if partial.exists() else None) from None
     partial.unlink(missing_ok=True)
     nb = strip_volatile(nb)
     atomic_write_text(out_path, nbformat.writes(nb) + "\n")
     return nb
+
+
+def _last_started_cell(partial: Path) -> int | None:
+    """Index of the last cell papermill started in a partial output (the one that was running)."""
+    try:
+        nb = nbformat.read(partial, as_version=4)
+    except (OSError, ValueError):
+        return None
+    started = [i for i, cell in enumerate(nb.cells)
+               if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
 
 
 def reproduce(profile: str = "ci", *, only: list[str] | None = None,

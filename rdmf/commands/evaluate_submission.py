@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from rdmf.eval.qvhighlights import evaluate_qvhighlights, format_brief
-from rdmf.eval.submission import DEFAULT_SALIENCY_TOLERANCE, read_rows
+from rdmf.eval.submission import (DEFAULT_SALIENCY_TOLERANCE, read_rows,
+                                  unusual_predictions)
 from rdmf.io import atomic_write_json
 
 
@@ -33,14 +34,34 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def check_out(out: Path, inputs: list[Path]) -> None:
+    """``--out`` is a file to write: not a folder, not one of the inputs."""
+    for path in inputs:
+        if out.exists() and path.exists() and out.resolve() == path.resolve():
+            raise ValueError(f"--out {out}: is the input file {path}; give another file for "
+                             "the metrics (no command writes over its own input)")
+    if out.is_dir():
+        raise ValueError(f"--out {out}: is a folder; give the metrics JSON file to write, "
+                         f"e.g. {out / 'metrics.json'}")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"--out {out}: {parent} is a file, not a folder")
+            break
+
+
 def run(args: argparse.Namespace) -> int:
     if args.saliency_tolerance < 0:
         raise ValueError("--saliency-tolerance must be >= 0")
+    check_out(args.out, [args.submission, args.ground_truth])
     start = time.perf_counter()
     submission = read_rows(args.submission)
     ground_truth = read_rows(args.ground_truth)
     metrics = evaluate_qvhighlights(submission, ground_truth, args.saliency_tolerance)
     elapsed = time.perf_counter() - start
+    unusual = unusual_predictions(submission, ground_truth)
+    if unusual:
+        print(f"rdmf evaluate-submission: warning: {unusual}", file=sys.stderr)
     atomic_write_json(args.out, metrics, indent=4)
     if not args.quiet:
         print(format_brief(metrics))

@@ -59,6 +59,21 @@ def _part(text: str | None):
     return i, n
 
 
+def check_patterns(profile: str, groups: list[str], patterns: list[str]) -> None:
+    """Every ``--shard`` pattern must select at least one shard of the chosen groups."""
+    from rdmf.experiments.protocols import shards
+    from rdmf.experiments.runner import matches
+
+    ids = [shard.id for group in groups for shard in shards(profile, group)]
+    for pattern in patterns:
+        if not pattern.strip():
+            raise ValueError("--shard '': empty pattern; give a shard id glob or substring")
+        if not any(matches(shard_id, pattern) for shard_id in ids):
+            raise ValueError(f"--shard {pattern!r}: matches no shard of group(s) "
+                             f"{', '.join(groups)} under profile {profile!r} (see "
+                             "`rdmf experiments run --list`)")
+
+
 def _run(args) -> int:
     import torch
 
@@ -69,6 +84,7 @@ def _run(args) -> int:
     root = data_root(args.data_root)
     groups = args.group or list(GROUPS)
     part = _part(args.part)
+    check_patterns(args.profile, groups, args.shard)
     for group in groups:
         if group in ("tvsum", "youtube") and root is None:
             print(f"{group}: skipped (no real data root: pass --data-root or set RDMF_DATA_ROOT)")

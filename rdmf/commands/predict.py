@@ -86,7 +86,25 @@ def read_requests(args) -> list[tuple[Path, str, object]]:
             raise ValueError(f"{video}: not a regular file")
     if args.top_k < 1:
         raise ValueError(f"--top-k must be at least 1, got {args.top_k}")
+    check_out_dir(Path(args.out), [video for video, _, _ in requests]
+                  + [Path(p) for p in (args.queries, args.checkpoint) if p])
     return requests
+
+
+def check_out_dir(out: Path, inputs: list[Path]) -> None:
+    """``--out`` must be a folder (or not exist yet) and must not be one of the inputs."""
+    for path in inputs:
+        if path.is_file() and out.exists() and out.resolve() == path.resolve():
+            raise ValueError(f"--out {out}: is an input of this command, not an output folder; "
+                             "give a separate folder")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a folder (predict writes one JSON and "
+                         "PNG per query into a folder)")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"--out {out}: {parent} is a file, not a folder")
+            break
 
 
 def load_predictor(checkpoint: str, device: str):
@@ -104,7 +122,7 @@ def run(args) -> int:
 
     from rdmf.paths import generated_data_dir
     from rdmf.video.clip_features import ClipExtractor
-    from rdmf.video.predict import VideoPredictor, save_prediction
+    from rdmf.video.predict import VideoPredictor, prediction_paths, save_prediction
 
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
     requests = read_requests(args)
@@ -115,6 +133,8 @@ def run(args) -> int:
                                               progress=not args.no_progress)
     cache_dir = None if args.no_cache else (Path(args.cache_dir) if args.cache_dir
                                             else generated_data_dir() / "video_features")
+    if cache_dir is not None and cache_dir.exists() and not cache_dir.is_dir():
+        raise ValueError(f"--cache-dir {cache_dir}: exists and is not a folder")
     video_predictor = VideoPredictor(predictor, extractor, checkpoint=args.checkpoint,
                                      cache_dir=cache_dir, overlap_clips=args.overlap_clips,
                                      top_k=args.top_k, progress=not args.no_progress)
@@ -124,7 +144,14 @@ def run(args) -> int:
         if qid is not None:
             result.extra["qid"] = qid
         results.append(result)
-    # every query succeeded: now write (each file atomically)
+    # every query succeeded: now write (each file atomically), never over an input
+    inputs = [video for video, _, _ in requests] + [Path(p) for p in (args.queries,
+                                                                       args.checkpoint) if p]
+    for result in results:
+        for path in prediction_paths(result, args.out, figure=not args.no_figure).values():
+            if any(path.exists() and path.resolve() == source.resolve() for source in inputs):
+                raise ValueError(f"--out {args.out}: the output {path.name} would overwrite an "
+                                 "input of this command; give another output folder")
     written = [save_prediction(result, args.out, figure=not args.no_figure)
                for result in results]
     print_table(results, written)

@@ -39,7 +39,8 @@ def register(subparsers) -> None:
                    help="ci: seconds per notebook (what nbval re-runs); default: a reader's CPU "
                         "run; paper: full protocol (GPU when present). Default: default")
     p.add_argument("--only", default=None,
-                   help="comma-separated notebook prefixes or names, e.g. 01,02 or 05_data")
+                   help="comma-separated notebook prefixes or names, e.g. 01,02 or 05_data "
+                        "(an empty selection is an error; leave --only out to run all)")
     p.add_argument("-p", "--parameter", action="append", metavar="KEY=VALUE",
                    help="extra notebook parameter (must be declared in every selected notebook's "
                         "parameters cell)")
@@ -50,7 +51,8 @@ def register(subparsers) -> None:
                    help="with --profile ci: also store the executed outputs in notebooks/ "
                         "(only after a successful run)")
     p.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
-                   help="per-cell execution timeout")
+                   help="per-cell execution timeout (a cell that runs longer stops the run, "
+                        "naming the notebook and the cell)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -58,7 +60,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..reproduce import NotebookFailed, reproduce
 
-    only = args.only.split(",") if args.only else None
+    only = args.only.split(",") if args.only is not None else None
     try:
         results = reproduce(args.profile, only=only, parameters=parse_parameters(args.parameter),
                             update_sources=args.update_notebooks, data_root=args.data_root,

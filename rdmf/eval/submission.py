@@ -11,6 +11,10 @@ qids that do not match the ground truth (the first missing and the first extra q
 a row without windows, a window that is not ``[start, end, score]`` of numbers, ``end < start``,
 a NaN score or non-finite time, saliency scores that are empty, contain NaN, or whose length is
 more than ``saliency_tolerance`` clips away from ``int(duration / 2)``.
+
+What the official evaluator scores as given is accepted, and :func:`unusual_predictions`
+describes it in one warning line: windows that start before 0 s, end after the video's
+duration or have zero length, and infinite window or saliency scores.
 """
 
 from __future__ import annotations
@@ -195,3 +199,47 @@ def check_submission(submission: Rows | Sequence[dict], ground_truth: Rows | Seq
             _check_saliency(pred, i, int(gt.rows[g]["duration"] / 2), saliency_tolerance)
         gt_rows.append(gt.rows[g])
     return CheckedSubmission(pred_qids, pred.rows, gt_rows, has_mr, has_hd)
+
+
+def unusual_predictions(submission: Rows | Sequence[dict],
+                        ground_truth: Rows | Sequence[dict]) -> str | None:
+    """One line describing the predictions the official evaluator scores as they are although
+    they cannot be meant (None when there are none): windows that start before 0 s, end after
+    the video's ``duration`` or have zero length, and infinite window or saliency scores.
+
+    Call it on a submission that :func:`check_submission` accepted; it names the file, the first
+    line (and qid) and field of each kind, and how many there are.
+    """
+    pred = submission if isinstance(submission, Rows) else Rows(list(submission), "submission")
+    gt = ground_truth if isinstance(ground_truth, Rows) else Rows(list(ground_truth),
+                                                                   "ground truth")
+    durations = {row.get("qid"): row.get("duration") for row in gt.rows}
+    counts: dict[str, int] = {}
+    first: dict[str, str] = {}
+
+    def note(kind: str, where: str) -> None:
+        counts[kind] = counts.get(kind, 0) + 1
+        first.setdefault(kind, where)
+
+    for i, row in enumerate(pred.rows):
+        duration = durations.get(row.get("qid"))
+        for w_idx, window in enumerate(_as_list(row.get(MR_FIELD)) or []):
+            start, end, score = (float(v) for v in _as_list(window))
+            field_name = f"{pred.where(i)} '{MR_FIELD}'[{w_idx}]"
+            if start < 0:
+                note("window(s) starting before 0 s", f"{field_name} starts at {start:g} s")
+            if _is_number(duration) and end > duration:
+                note("window(s) ending after the video",
+                     f"{field_name} ends at {end:g} s > duration {duration:g} s")
+            if end == start:
+                note("zero-length window(s)", f"{field_name} is [{start:g}, {end:g}]")
+            if math.isinf(score):
+                note("infinite window score(s)", f"{field_name} has score {score}")
+        for k, value in enumerate(_as_list(row.get(HD_FIELD)) or []):
+            if _is_number(value) and math.isinf(value):
+                note("infinite saliency score(s)", f"{pred.where(i)} '{HD_FIELD}'[{k}] is {value}")
+    if not counts:
+        return None
+    parts = [f"{count} {kind} (first: {first[kind]})" for kind, count in counts.items()]
+    return (f"{pred.name}: scored as given, as the official evaluator does: "
+            + "; ".join(parts))

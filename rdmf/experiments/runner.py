@@ -207,13 +207,18 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
 
 
 # --- groups ------------------------------------------------------------------------------------
+def matches(shard_id: str, pattern: str) -> bool:
+    """A ``--shard`` pattern selects a shard id as a glob or as a substring."""
+    return fnmatch.fnmatch(shard_id, pattern) or pattern in shard_id
+
+
 def select(profile: str, group: str, patterns: Sequence[str] | None = None,
            part: tuple[int, int] | None = None) -> list[Shard]:
     """The shards of a group, filtered by glob patterns on the id and split into parts
     (``part=(i, n)``: every n-th shard starting at i)."""
     chosen = shards(profile, group)
     if patterns:
-        chosen = [s for s in chosen if any(fnmatch.fnmatch(s.id, p) or p in s.id for p in patterns)]
+        chosen = [s for s in chosen if any(matches(s.id, p) for p in patterns)]
     if part is not None:
         i, n = part
         if not (n >= 1 and 0 <= i < n):

@@ -135,6 +135,9 @@ class TrainConfig:
         if self.hidden % self.heads:
             raise ValueError(f"config.hidden ({self.hidden}) must be divisible by config.heads "
                              f"({self.heads})")
+        if not self.clip_len_s > 0:
+            raise ValueError(f"config.clip_len_s must be > 0 (seconds per clip), got "
+                             f"{self.clip_len_s}")
         if self.video_feature_types is not None:
             types = self.video_feature_types
             if (not isinstance(types, (list, tuple)) or not types

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,8 +211,16 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def cache_file(cache_dir: str | Path, video_sha256: str, extractor_id: str) -> Path:
-    """``<cache_dir>/<video sha256[:20]>__<extractor id>.h5``."""
-    return Path(cache_dir) / f"{video_sha256[:20]}__{extractor_id}.h5"
+    """``<cache_dir>/<video sha256[:20]>__<extractor id>.h5``.
+
+    Both parts are hashes (hex digits, letters, ``-``), so the file stays inside ``cache_dir``;
+    anything else is a ``ValueError``.
+    """
+    name = f"{video_sha256[:20]}__{extractor_id}.h5"
+    if not re.fullmatch(r"[0-9a-f]{1,20}__[A-Za-z0-9-]+\.h5", name):
+        raise ValueError(f"feature cache: {name!r} is not a cache file name (a video hash and an "
+                         f"extractor id); refusing to write outside {cache_dir}")
+    return Path(cache_dir) / name
 
 
 def _thumbnail(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -307,5 +316,9 @@ def extract_video_features(video: str | Path, extractor: ClipExtractor, *,
     result = VideoFeatures(clip_features=feats, centres_s=centres, thumbnails=thumbs, info=info,
                            video_sha256=video_sha, extractor_id=extractor.extractor_id)
     if path is not None:
-        write_cache(path, result)
+        try:
+            write_cache(path, result)
+        except OSError as err:  # a read-only or full cache folder: the features are still good
+            print(f"warning: feature cache {path.parent}: cannot write {path.name} "
+                  f"({err.strerror or err}); continuing without caching", file=sys.stderr)
     return result

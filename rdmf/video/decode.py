@@ -7,6 +7,11 @@ screen at the clip's centre: the last decoded frame whose presentation time is a
 centre (the first frame when the video starts later). Presentation times come from each frame's
 own timestamp, so any frame rate and variable frame rates give the right frame. The rotation
 stored in the container's display matrix is applied, so frames come out upright.
+
+A clip after the last frame shows that frame only while it is still on screen: when the decoded
+frames end more than ``TRUNCATION_TOLERANCE_S`` (plus one frame) before the duration the container
+states (a truncated download, a cut file), decoding is an error naming the file, the stated and
+the decoded duration; the missing time is never filled with the last frame.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ CLIP_LEN_S = 2.0
 # A trailing fragment shorter than this fraction of a clip is container rounding, not a clip
 # (a 150.001 s QVHighlights video has 75 clips, not 76).
 _FRAGMENT_TOLERANCE = 1e-3
+# decoded frames may end this much (plus one frame interval) before the stated duration:
+# container rounding, an audio track a little longer than the video
+TRUNCATION_TOLERANCE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,7 @@ def iter_clip_frames(path: str | Path, clip_len_s: float = CLIP_LEN_S, *,
             image = frame.to_ndarray(format="rgb24")
             return rotate_upright(image, _rotation_deg(frame))
 
+        decoded, end_s = 0, 0.0
         try:
             for index, frame in enumerate(container.decode(stream)):
                 if frame.time is not None:
@@ -203,6 +212,8 @@ def iter_clip_frames(path: str | Path, clip_len_s: float = CLIP_LEN_S, *,
                 else:
                     raise ValueError(f"{path}: frames carry no timestamps and the stream states "
                                      "no frame rate")
+                decoded = index + 1
+                end_s = max(end_s, time_s + _frame_duration_s(frame, stream, rate))
                 # every clip whose centre comes before this frame is shown by the previous frame
                 while next_clip < len(centres) and centres[next_clip] < time_s - 1e-6:
                     chosen = previous if previous is not None else frame
@@ -218,6 +229,8 @@ def iter_clip_frames(path: str | Path, clip_len_s: float = CLIP_LEN_S, *,
                              f"{err.strerror or err}") from None
         if previous is None and next_clip < len(centres):
             raise ValueError(f"{path}: the video stream has no frames (zero-length video)")
+        if next_clip < len(centres):
+            _check_not_truncated(path, info, stream, decoded, end_s, rate)
         while next_clip < len(centres):  # clips after the last frame keep showing it
             yield next_clip, float(centres[next_clip]), emit(previous)
             bar.update(1)
@@ -225,6 +238,28 @@ def iter_clip_frames(path: str | Path, clip_len_s: float = CLIP_LEN_S, *,
     finally:
         bar.close()
         container.close()
+
+
+def _frame_duration_s(frame, stream, rate: float | None) -> float:
+    """How long ``frame`` stays on screen: its own duration, else one frame at the average rate."""
+    duration = getattr(frame, "duration", None)
+    time_base = frame.time_base or stream.time_base
+    if duration and time_base is not None:
+        return float(duration * time_base)
+    return 1.0 / rate if rate else 0.0
+
+
+def _check_not_truncated(path: Path, info: VideoInfo, stream, decoded: int, end_s: float,
+                         rate: float | None) -> None:
+    """Raise when the decoded frames stop well before the duration the container states."""
+    frame_s = 1.0 / rate if rate else 0.0
+    if end_s >= info.duration_s - TRUNCATION_TOLERANCE_S - frame_s:
+        return
+    promised = f", {stream.frames} frames" if stream.frames else ""
+    raise ValueError(
+        f"{path}: truncated or corrupt video: the container states {info.duration_s:.1f} s"
+        f"{promised}, but only {decoded} frame(s) covering {end_s:.1f} s could be decoded "
+        "(re-download or re-encode the file)")
 
 
 def decode_clip_frames(path: str | Path, clip_len_s: float = CLIP_LEN_S, *,

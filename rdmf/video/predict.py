@@ -342,16 +342,29 @@ class VideoPredictor:
         return save_prediction(result, out_dir, figure=figure)
 
 
-def save_prediction(result: QueryPrediction, out_dir: str | Path, *, figure: bool = True
-                    ) -> dict[str, Path]:
-    """Write ``<out_dir>/<stem>.json`` and ``<stem>.png`` atomically; returns their paths."""
-    from .plot import save_prediction_figure
-
+def prediction_paths(result: QueryPrediction, out_dir: str | Path, *, figure: bool = True
+                     ) -> dict[str, Path]:
+    """``{"json": <out_dir>/<stem>.json[, "png": <out_dir>/<stem>.png]}``, always inside
+    ``out_dir`` (the stem is built from the video name and the query; a name that would leave
+    the folder is a ``ValueError``)."""
     out_dir = Path(out_dir)
     stem = result.file_stem()
     paths = {"json": out_dir / f"{stem}.json"}
     if figure:
         paths["png"] = out_dir / f"{stem}.png"
+    for path in paths.values():
+        if path.parent != out_dir or path.name in (".", "..") or "/" in stem or "\\" in stem:
+            raise ValueError(f"{result.video}: output name {stem!r} would leave {out_dir}")
+    return paths
+
+
+def save_prediction(result: QueryPrediction, out_dir: str | Path, *, figure: bool = True
+                    ) -> dict[str, Path]:
+    """Write ``<out_dir>/<stem>.json`` and ``<stem>.png`` atomically; returns their paths."""
+    from .plot import save_prediction_figure
+
+    paths = prediction_paths(result, out_dir, figure=figure)
+    if figure:
         save_prediction_figure(result, paths["png"])
     atomic_write_json(paths["json"], result.to_json(), ndigits=6)
     return paths

@@ -180,3 +180,27 @@ def corrupt_payload(source: str | Path, target: str | Path, seed: int = 0) -> Pa
                                                             dtype=np.uint8).tobytes()
     Path(target).write_bytes(bytes(data))
     return Path(target)
+
+
+def truncated_faststart(source: str | Path, target: str | Path, keep: float = 1 / 3) -> Path:
+    """Remux an MP4 with ``movflags=faststart`` (index first, as web downloads are) and keep
+    only the first ``keep`` of its media data, as an interrupted download leaves it: the header
+    still promises every frame."""
+    import av
+
+    remuxed = Path(target).with_suffix(".faststart.mp4")
+    with av.open(str(source)) as inp, av.open(str(remuxed), "w",
+                                              options={"movflags": "faststart"}) as out:
+        stream = out.add_stream_from_template(inp.streams.video[0])
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = stream
+            out.mux(packet)
+    data = remuxed.read_bytes()
+    remuxed.unlink()
+    start = data.find(b"mdat")
+    if start < 0 or data.find(b"moov") > start:
+        raise ValueError(f"{source}: expected the remuxed MP4 to hold moov before mdat")
+    Path(target).write_bytes(data[: start + int((len(data) - start) * keep)])
+    return Path(target)
