@@ -18,7 +18,8 @@ SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 SKIP_TOP = {"data", "runs"}  # generated, git-ignored
 
 HEADING = re.compile(r"^## (\d+)\. (\S.*)$", re.MULTILINE)
-# "design.md §6", "docs/design.md §4–5", and the text of a Markdown link "[docs/design.md §3](...)"
+# "design.md §6", "docs/design.md §4–5", and the text of a Markdown link
+# "[docs/design.md §3](...)"
 CITATION = re.compile(r"design\.md\s*§\s*(\d+)(?:\s*[–-]\s*(\d+))?")
 ANCHOR = re.compile(r"design\.md#([A-Za-z0-9_-]+)")
 # a citation of the out-of-tree reference (its upper-case name, with or without ".md", then "§N"
@@ -30,8 +31,9 @@ OLD_PATH = re.compile(r"shared/" + "DESIGN")
 def _text_files() -> list[Path]:
     """Tracked and untracked-but-not-ignored files (git), else a walk of the tree."""
     try:
-        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                             cwd=ROOT, capture_output=True, check=True, timeout=60).stdout
+        command = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]
+        out = subprocess.run(command, cwd=ROOT, capture_output=True, check=True,
+                             timeout=60).stdout
         paths = [ROOT / p for p in out.decode("utf-8").split("\0") if p]
     except (OSError, subprocess.SubprocessError):
         paths = [p for p in ROOT.rglob("*")
