@@ -17,11 +17,11 @@
 # %% [markdown]
 # # 06 · Training RDMF on the synthetic benchmark, and looking inside the layer
 #
-# The RDMF layer (DESIGN §4) turns every clip into a Gray-Scott cell: the seeds $u_0, v_0$ come from
+# The RDMF layer (docs/design.md §4) turns every clip into a Gray-Scott cell: the seeds $u_0, v_0$ come from
 # the clip and its text context, the kinetics $(F_c, k_c, D_{u,c}, D_{v,c})$ and the time step are
 # learned per channel, $K$ steps of the semi-implicit scheme run on the masked lattice of clips, and
 # $[u_K; v_K]$ is added back to the clip features. This notebook trains one RDMF model on the
-# embedded **synthetic** set (generated data in the QVHighlights layout, DESIGN §7 — not real
+# embedded **synthetic** set (generated data in the QVHighlights layout, docs/design.md §7 — not real
 # video), then asks what the layer learned:
 #
 # 1. loss and validation-metric curves;

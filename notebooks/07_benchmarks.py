@@ -119,7 +119,7 @@ for r in ours:
 #   domain is the val video once, same fixed epoch count.
 #
 # Beside them: the papers' published averages, QD-DETR's official code re-run on these features
-# (DESIGN §6, best vs last epoch), and two reference rankings scored with the same official scorer:
+# (docs/design.md §6, best vs last epoch), and two reference rankings scored with the same official scorer:
 # a random ranking and the annotators' own consensus (the sum of the 20 users' scores).
 
 # %% tags=["nbval-ignore-output"]

@@ -142,7 +142,7 @@ def test_equals_official_rederivation_on_random_submissions(val_gt, seed):
 
 
 def test_tvsum_consensus_ranking_matches_the_design_reference(real_data_root):
-    """DESIGN.md section 6: ranking by the sum of the 20 users' scores scores 84.3 top-5 mAP on the
+    """docs/design.md §6: ranking by the sum of the 20 users' scores scores 84.3 top-5 mAP on the
     10 standard val videos with the official scorer."""
     folder = real_data_root / "tvsum"
     if not (folder / "tvsum_anno.json").is_file():

@@ -94,8 +94,8 @@ def test_tvsum_reference_rankings_match_design(real_data_root):
     if not (real_data_root / "tvsum" / "tvsum_anno.json").is_file():
         pytest.skip("no TVSum in the data root")
     ref = tvsum_reference_rankings(real_data_root, n_random=30)
-    assert round(ref["consensus"]["Avg"], 1) == 84.3          # DESIGN §6
-    assert 38 < ref["random"]["Avg"] < 46                     # DESIGN §6: 42.1
+    assert round(ref["consensus"]["Avg"], 1) == 84.3          # docs/design.md §6
+    assert 38 < ref["random"]["Avg"] < 46                     # docs/design.md §6: 42.1
 
 
 # --- runner ------------------------------------------------------------------------------------

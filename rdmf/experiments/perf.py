@@ -65,7 +65,7 @@ def fusion_throughput(fusion: str, *, batch: int = 8, clips: int = 75, hidden: i
     from rdmf.model.losses import Criterion
     from rdmf.train.config import preset
     heads = 8 if hidden % 8 == 0 else 4
-    # the reference model of DESIGN §5 (the qvhighlights preset changes no model field)
+    # the reference model of docs/design.md §5 (the qvhighlights preset changes no model field)
     cfg = preset("qvhighlights", fusion=fusion, hidden=hidden, heads=heads, ffn_dim=4 * hidden,
                  video_dim=video_dim, text_dim=text_dim, progress=False, **overrides)
     torch.manual_seed(0)

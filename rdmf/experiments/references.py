@@ -1,4 +1,4 @@
-"""Published numbers (DESIGN.md §6) and the TVSum reference rankings computed here.
+"""Published numbers (docs/design.md §6) and the TVSum reference rankings computed here.
 
 The published numbers are quoted, never computed; every table prints them beside ours with
 their source. The reference rankings (random, annotators' consensus) are computed with the
@@ -14,18 +14,18 @@ import numpy as np
 
 from .protocols import TVSUM_DOMAINS
 
-#: TVSum top-5 mAP averages over the 10 domains, as published (DESIGN §6)
+#: TVSum top-5 mAP averages over the 10 domains, as published (docs/design.md §6)
 TVSUM_PUBLISHED_AVG = {"UniVTG": 81.0, "UMT": 83.1, "QD-DETR": 85.0, "UVCOM": 86.3,
                        "CG-DETR": 86.8, "TaskWeave": 87.3, "TR-DETR": 88.1}
 BEST_PUBLISHED_TVSUM = max(TVSUM_PUBLISHED_AVG.items(), key=lambda kv: kv[1])
 
-#: QD-DETR's official code re-run on these features (DESIGN §6): best-epoch vs last-epoch average
+#: QD-DETR's official code re-run on these features (docs/design.md §6): best-epoch vs last-epoch average
 TVSUM_QDDETR_MEASURED = {
-    "QD-DETR official code, CPU, seed 0, 800 epochs (DESIGN §6)": {"best_epoch": 79.4, "last_epoch": 51.8},
-    "QD-DETR official code, H200, seed 0, 2000 epochs (DESIGN §6)": {"best_epoch": 86.6, "last_epoch": 56.2},
+    "QD-DETR official code, CPU, seed 0, 800 epochs (docs/design.md §6)": {"best_epoch": 79.4, "last_epoch": 51.8},
+    "QD-DETR official code, H200, seed 0, 2000 epochs (docs/design.md §6)": {"best_epoch": 86.6, "last_epoch": 56.2},
 }
 
-#: YouTube Highlights mAP per domain, as published (DESIGN §6)
+#: YouTube Highlights mAP per domain, as published (docs/design.md §6)
 YOUTUBE_DOMAINS_ALL = ("dog", "gymnastics", "parkour", "skating", "skiing", "surfing")
 YOUTUBE_PUBLISHED = {
     "UMT-S (these features + audio; UMT README)": dict(zip(YOUTUBE_DOMAINS_ALL,

@@ -117,7 +117,7 @@ def synthetic_table(profile: str, results: dict | None = None, *, with_trivial: 
                   f"(test split; epoch chosen on val; {b.epochs} epochs)")
     table["columns"] = list(SYNTH_COLUMNS)
     table["label_header"] = "fusion"
-    table["notes"].append("SYNTHETIC data (the embedded generator, DESIGN §7), not QVHighlights: "
+    table["notes"].append("SYNTHETIC data (the embedded generator, docs/design.md §7), not QVHighlights: "
                           "the published QVHighlights numbers are not comparable and are not shown.")
     for fusion in b.fusions:
         ids = [s.id for s in shards(profile, group) if s.fusion == fusion]

@@ -1,4 +1,4 @@
-"""Fusion of projected video and text, chosen by one switch (DESIGN §4):
+"""Fusion of projected video and text, chosen by one switch (docs/design.md §4):
 
 - ``rd``              RDMF: reaction-diffusion on the clip lattice (:mod:`rdmf.model.rd_fusion`);
 - ``concat``          Moment-DETR: video and text tokens concatenated into the encoder;

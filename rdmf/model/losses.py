@@ -1,4 +1,4 @@
-"""Training losses of Moment-DETR / QD-DETR (DESIGN §5).
+"""Training losses of Moment-DETR / QD-DETR (docs/design.md §5).
 
 - span L1 (×10) and 1 − GIoU (×1) on Hungarian-matched pairs, normalised by the number of
   ground-truth moments (summed over DDP processes, as DETR does);

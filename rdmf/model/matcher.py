@@ -13,7 +13,7 @@ from .span_utils import cxw_to_xx, generalized_iou
 class HungarianMatcher(nn.Module):
     """One-to-one assignment minimising ``w_L1 · L1 + w_giou · (−GIoU) + w_class · (−p_fg)``.
 
-    DESIGN §5 weights: 10, 1, 4. Spans are normalised (center, width).
+    docs/design.md §5 weights: 10, 1, 4. Spans are normalised (center, width).
     """
 
     def __init__(self, cost_span: float = 10.0, cost_giou: float = 1.0, cost_class: float = 4.0):

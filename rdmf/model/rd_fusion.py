@@ -1,4 +1,4 @@
-"""The RDMF layer (DESIGN §4): reaction-diffusion fusion of video and text on the clip lattice.
+"""The RDMF layer (docs/design.md §4): reaction-diffusion fusion of video and text on the clip lattice.
 
 Per sample, with projected clip features X (L, d) and query tokens T (N, d):
 
@@ -12,7 +12,7 @@ Per sample, with projected clip features X (L, d) and query tokens T (N, d):
 5. fuse                   H = LayerNorm(X + W_o [u_K ; v_K]).
 
 Parameterisation (why it is bounded). The explicit-diffusion schemes keep u ∈ [0, 1], v ≥ 0 for
-any dt as long as r = D dt / Δx² ≤ 1/2 (DESIGN §3). The layer therefore learns the diffusion
+any dt as long as r = D dt / Δx² ≤ 1/2 (docs/design.md §3). The layer therefore learns the diffusion
 NUMBER r_c = r_max · sigmoid(·) with r_max < 1/2 and sets Du_c = r_c Δx² / dt, Dv_c = Du_c / σ_c
 with σ_c ≥ σ_min, so that r_v = r_c / σ_c ≤ r_max / min(1, σ_min) ≤ 1/2 whatever the raw
 parameters are. dt ∈ [dt_min, dt_max] (dt_min > 0) is one learnable time scale for the layer;
@@ -162,7 +162,7 @@ class RDFusion(nn.Module):
 
     @torch.no_grad()
     def describe(self) -> dict[str, list[float] | float]:
-        """Learned kinetics without text shift, per channel, plus the time scales of DESIGN §3:
+        """Learned kinetics without text shift, per channel, plus the time scales of docs/design.md §3:
         T (F + k) (reaction time units run) and sqrt(2 Du T) (diffusion length in clips)."""
         kin = self.kinetics(None)
         T = self.steps * kin["dt"]

@@ -12,7 +12,7 @@ Parameters ``F, k, Du, Dv`` may be Python floats, 0-d tensors, per-channel (C,) 
 and per-channel (B, C) tensors; ``dt`` likewise. Everything is differentiable: no in-place ops
 on tensors that need gradients.
 
-Schemes (DESIGN §3):
+Schemes (docs/design.md §3):
 
 - ``semi_implicit`` (default): explicit diffusion, linearly implicit reaction, ``u`` first::
 

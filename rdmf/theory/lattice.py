@@ -1,7 +1,7 @@
 """The discrete lattice the fusion layer integrates on: Laplacian spectrum and mode quantisation.
 
 On a lattice of N sites with spacing h the continuum wavenumbers q² are replaced by the
-magnitudes of the discrete Laplacian's eigenvalues (DESIGN §3)::
+magnitudes of the discrete Laplacian's eigenvalues (docs/design.md §3)::
 
     reflecting (cell-centred Neumann):  Λ_m = −(4/h²) sin²(π m / (2N)),  m = 0..N−1
     periodic:                           Λ_m = −(4/h²) sin²(π m / N),      m = 0..N−1

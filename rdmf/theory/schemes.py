@@ -1,4 +1,4 @@
-"""What the time-stepping schemes guarantee, derived in SymPy (DESIGN §3).
+"""What the time-stepping schemes guarantee, derived in SymPy (docs/design.md §3).
 
 - :func:`explicit_diffusion_bound`: forward Euler on the lattice heat equation is bounded and
   positive iff ``r = D dt / h² ≤ 1/(2 d)`` (1/2 in 1-D, 1/4 in 2-D).
@@ -136,7 +136,7 @@ class InvariantRegion:
 
 
 def semi_implicit_invariant_region() -> InvariantRegion:
-    """Derive the invariant region of the semi-implicit step (DESIGN §3) in SymPy.
+    """Derive the invariant region of the semi-implicit step (docs/design.md §3) in SymPy.
 
     1. u' ≥ 0: its numerator is ``(1 − 2 r_u) u + r_u (u_l + u_r) + dt F`` (≥ 0 for r_u ≤ 1/2).
     2. u' ≤ 1: ``den − num = (1 − 2 r_u)(1 − u) + r_u (1 − u_l) + r_u (1 − u_r) + dt v²``.

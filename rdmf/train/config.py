@@ -1,4 +1,4 @@
-"""One configuration object per run: the reference defaults of DESIGN §5, per-data-set presets,
+"""One configuration object per run: the reference defaults of docs/design.md §5, per-data-set presets,
 and YAML save/load (unknown or ill-typed fields are errors naming the field)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ DATASETS = ("synthetic", "qvhighlights", "tvsum", "youtube")
 
 @dataclass
 class TrainConfig:
-    """Every setting of a run. Defaults are the Moment-DETR / QD-DETR reference (DESIGN §5)."""
+    """Every setting of a run. Defaults are the Moment-DETR / QD-DETR reference (docs/design.md §5)."""
 
     # data
     dataset: str = "synthetic"
@@ -81,7 +81,7 @@ class TrainConfig:
     rd_r_init: float = _RD.r_init
     rd_explicit_on_violation: str = _RD.explicit_on_violation
 
-    # losses and matching (DESIGN §5)
+    # losses and matching (docs/design.md §5)
     loss_span: float = 10.0
     loss_giou: float = 1.0
     loss_class: float = 4.0
