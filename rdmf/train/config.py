@@ -269,20 +269,21 @@ def _typed(key: str, value: Any, field: dataclasses.Field, source: str) -> Any:
             return None
         raise ValueError(f"{source}: field {key} may not be null")
     kind = next(k for k in kinds if k != "None")
+    shown = f"the boolean {str(value).lower()}" if isinstance(value, bool) else repr(value)
     if kind == "bool" and not isinstance(value, bool):
         raise ValueError(f"{source}: field {key} must be true or false, got {value!r}")
     if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
         raise ValueError(f"{source}: field {key} must be an integer"
-                         f"{' or null' if 'None' in kinds else ''}, got {value!r}")
+                         f"{' or null' if 'None' in kinds else ''}, got {shown}")
     if kind == "float":
         if not _is_number(value):
             raise ValueError(f"{source}: field {key} must be a number"
-                             f"{' or null' if 'None' in kinds else ''}, got {value!r}")
+                             f"{' or null' if 'None' in kinds else ''}, got {shown}")
         return float(value)
     if kind == "str" and isinstance(value, os.PathLike):
         value = os.fspath(value)
     if kind == "str" and not isinstance(value, str):
-        raise ValueError(f"{source}: field {key} must be a string, got {value!r}")
+        raise ValueError(f"{source}: field {key} must be a string, got {shown}")
     return value
 
 
