@@ -242,9 +242,11 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
     if info.is_main:
         save_config(config, run_dir / "config.yaml")
         if state is None:   # a run that died before its first checkpoint
-            for name in ("metrics.jsonl", *BEST_FILES):
+            orphans = ("metrics.jsonl",) + (() if (run_dir / BEST).is_file() else BEST_FILES)
+            for name in orphans:
                 (run_dir / name).unlink(missing_ok=True)
-        best_files = _repair_best_files(run_dir, config, val_set, device, best_files)
+        else:
+            best_files = _repair_best_files(run_dir, config, val_set, device, best_files)
 
     train_model = model
     if info.enabled:
@@ -357,7 +359,8 @@ def _repair_best_files(run_dir: Path, config: TrainConfig, val_set, device: torc
     best = load_checkpoint(best_path)
     if not best_files_out_of_step(best_path, best):
         return best.get("best_files", recorded)
-    model = build_model(config).to(device)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        model = build_model(config).to(device)   # (its initialisation must not move the RNG)
     model.load_state_dict(best["model"])
     rows = predict_samples(model, val_set, config, device)
     digests = _write_outputs(run_dir, "val", rows, compute_metrics(rows, val_set, config))
