@@ -101,7 +101,7 @@ def test_run_dir_that_is_a_file(tmp_path, toy_data, capsys):
 def test_read_only_run_dir(tmp_path, toy_data, capsys, monkeypatch):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "notes.txt").write_text("mine\n")
+    (tmp_path / "notes.txt").write_text("mine\n")
     before = snapshot(tmp_path)
     run_dir.chmod(0o555)
     if os.geteuid() == 0:   # root writes anyway: refuse writes into the folder as the OS would
@@ -119,7 +119,34 @@ def test_read_only_run_dir(tmp_path, toy_data, capsys, monkeypatch):
     assert_one_line_error(outcome, str(run_dir), "cannot write the run folder",
                           "Permission denied")
     assert_unchanged(before, tmp_path)
-    assert sorted(p.name for p in run_dir.iterdir()) == ["notes.txt"]
+    assert not any(run_dir.iterdir())
+
+
+def test_run_dir_holding_other_files_is_refused_unless_forced(tmp_path, toy_data, capsys):
+    run_dir = tmp_path / "thesis"
+    run_dir.mkdir()
+    (run_dir / "chapter1.tex").write_text("mine\n")
+    (run_dir / "notes.txt").write_text("mine\n")
+    before = snapshot(tmp_path)
+    outcome = run(train_argv(run_dir, "--epochs", "1"), capsys)
+    assert_one_line_error(outcome, "--run-dir", "thesis", "chapter1.tex", "--force")
+    assert_unchanged(before, tmp_path)
+    assert sorted(p.name for p in run_dir.iterdir()) == ["chapter1.tex", "notes.txt"]
+    outcome = run(train_argv(run_dir, "--epochs", "1", "--force"), capsys)
+    assert outcome.code == 0, outcome.stderr
+    assert_unchanged(before, tmp_path)
+    assert (run_dir / LAST).is_file()
+
+
+def test_config_that_training_would_write_over_is_refused(tmp_path, toy_data, capsys):
+    run_dir = tmp_path / "exp"
+    run_dir.mkdir()
+    (run_dir / "config.yaml").write_text("dataset: synthetic\nhidden: 16\nheads: 2\n")
+    before = snapshot(tmp_path)
+    outcome = run(["train", "--config", run_dir / "config.yaml", "--run-dir", run_dir, *TINY],
+                  capsys)
+    assert_one_line_error(outcome, "--config", "config.yaml", "--run-dir")
+    assert_unchanged(before, tmp_path)
 
 
 # --- non-finite values -----------------------------------------------------------------------

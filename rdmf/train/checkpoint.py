@@ -97,13 +97,21 @@ def check_best_files(best_path: Path, state: dict) -> None:
                          "folder")
 
 
+_TEMPORARY = re.compile(r"\.(" + "|".join(re.escape(n) for n in RUN_FILES) + r")\.[^/]+\.tmp")
+
+
+def is_run_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary file of an atomic write of a run file
+    (``.last.ckpt.XXXX.tmp``, ...)."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+
 def remove_stale_temporaries(run_dir: Path) -> list[Path]:
-    """Remove the temporary files an interrupted atomic write of a run file left behind
-    (``.last.ckpt.XXXX.tmp``, ...). Only names of the files training writes are touched."""
-    pattern = re.compile(r"\.(" + "|".join(re.escape(n) for n in RUN_FILES) + r")\.[^/]+\.tmp")
+    """Remove the temporary files an interrupted atomic write of a run file left behind.
+    Only names of the files training writes are touched."""
     removed = []
     for path in sorted(Path(run_dir).glob(".*.tmp")):
-        if pattern.fullmatch(path.name) and path.is_file():
+        if is_run_temporary(path.name) and path.is_file():
             path.unlink()
             removed.append(path)
     return removed
