@@ -12,12 +12,12 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-
 from badinput import assert_one_line_error, assert_unchanged, run, snapshot
+
 from rdmf.model.matcher import HungarianMatcher
 from rdmf.nonfinite import NonFiniteError
 from rdmf.train import engine
-from rdmf.train.checkpoint import (BEST, LAST, load_checkpoint, save_checkpoint)
+from rdmf.train.checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
 from rdmf.train.toy import toy_samples
 
 TINY = ["--set", "hidden=16", "--set", "heads=2", "--set", "ffn_dim=32", "--set", "enc_layers=1",
