@@ -437,7 +437,8 @@ def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best
     checkpoint: never over the files training wrote. An existing ``out_dir`` must be empty or
     hold an earlier ``eval.json``.
     """
-    if device != "auto" and not _DEVICE_NAME.fullmatch(str(device)):
+    device = str(device)
+    if device != "auto" and not _DEVICE_NAME.fullmatch(device):
         raise ValueError(f"--device: unknown device {device!r}; choose cpu, cuda or cuda:N")
     path = resolve_checkpoint(run_dir, checkpoint)
     folder = Path(out_dir) if out_dir is not None else (
@@ -453,11 +454,13 @@ def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best
     rows = predict_samples(model, dataset, config, resolve_device(device), progress=config.progress)
     metrics = compute_metrics(rows, dataset, config)
     if write:
-        folder.mkdir(parents=True, exist_ok=True)
+        record = {"checkpoint": str(path), "split": split, "checkpoint_sha256": file_sha256(path)}
+        # the marker first, so that a folder interrupted mid-write is still recognised as ours
+        atomic_write_json(folder / EVAL_MARKER, {**record, "files": None})
+        if metrics is None:
+            (folder / "metrics.json").unlink(missing_ok=True)   # an earlier evaluation's
         digests = _write_outputs(folder, split, rows, metrics, prefix=False)
-        atomic_write_json(folder / EVAL_MARKER, {"checkpoint": str(path), "split": split,
-                                                 "checkpoint_sha256": file_sha256(path),
-                                                 "files": digests})
+        atomic_write_json(folder / EVAL_MARKER, {**record, "files": digests})
     return metrics
 
 
