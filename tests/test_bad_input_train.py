@@ -248,6 +248,17 @@ def test_flipped_byte_in_a_checkpoint_is_refused(trained, capsys):
     assert_unchanged(before, trained)
 
 
+def test_checkpoint_without_its_checksum_is_refused_and_the_first_format_loads(trained,
+                                                                                tmp_path):
+    state = torch.load(trained / BEST, weights_only=True)
+    del state["checksum"]
+    torch.save(state, tmp_path / "stripped.ckpt")
+    with pytest.raises(ValueError, match="stripped.ckpt: checkpoint lacks its checksum"):
+        load_checkpoint(tmp_path / "stripped.ckpt")
+    torch.save({**state, "format": "rdmf-checkpoint-v1"}, tmp_path / "old.ckpt")   # no checksum
+    assert load_checkpoint(tmp_path / "old.ckpt")["epoch"] == state["epoch"]
+
+
 def test_feature_spec_string_in_a_checkpoint(trained, tmp_path, capsys):
     state = load_checkpoint(trained / BEST)
     path = tmp_path / "odd.ckpt"
