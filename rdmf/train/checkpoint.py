@@ -36,7 +36,8 @@ RESUMABLE_CHANGES = {"epochs", "progress", "eval_batch_size", "data_root", "devi
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Write ``state`` (plus the format tag) atomically: a crash never leaves a half-written file."""
+    """Write ``state`` (plus the format tag and its checksum) atomically: a crash never leaves a
+    half-written file."""
     payload = {"format": FORMAT, **{k: v for k, v in state.items() if k != "checksum"}}
     payload["checksum"] = content_checksum(payload)
     with atomic_path(path) as tmp:

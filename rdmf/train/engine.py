@@ -164,7 +164,8 @@ def _prepare_run_dir(run_dir: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as err:
-        raise ValueError(f"{run_dir}: cannot write the run folder ({err.strerror or err})") from None
+        raise ValueError(f"{run_dir}: cannot write the run folder "
+                         f"({err.strerror or err})") from None
 
 
 # --- training ------------------------------------------------------------------------------
