@@ -226,6 +226,12 @@ def test_evaluate_device_tpu(trained, capsys):
     assert_unchanged(before, trained)
 
 
+def test_predictor_device_tpu(trained):
+    from rdmf.inference import Predictor
+    with pytest.raises(ValueError, match="device: unknown device 'tpu'"):
+        Predictor.from_checkpoint(trained, device="tpu")
+
+
 # --- damaged checkpoints ---------------------------------------------------------------------
 def _flip_a_tensor_byte(path):
     with zipfile.ZipFile(path) as archive:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -412,6 +411,7 @@ def _check_finite(value: torch.Tensor, what: str, info, epoch: int, batch_no: in
 def load_model(path_or_run_dir: str | Path, which: str = "best", device: str | torch.device = "cpu",
                data_root: str | None = None):
     """(model in eval mode, config, feature spec, checkpoint path) of a run folder or file."""
+    device = _torch_device(device, "device")
     path = resolve_checkpoint(path_or_run_dir, which)
     state = load_checkpoint(path)
     if path.name == BEST:
@@ -439,8 +439,8 @@ def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best
     hold an earlier ``eval.json``.
     """
     device = str(device)
-    if device != "auto" and not _DEVICE_NAME.fullmatch(device):
-        raise ValueError(f"--device: unknown device {device!r}; choose cpu, cuda or cuda:N")
+    if device != "auto":
+        _torch_device(device, "--device")
     path = resolve_checkpoint(run_dir, checkpoint)
     folder = Path(out_dir) if out_dir is not None else (
         path.parent / "eval" / f"{_safe_name(split)}_{_safe_name(path.stem)}")
@@ -466,7 +466,15 @@ def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best
 
 
 EVAL_MARKER = "eval.json"
-_DEVICE_NAME = re.compile(r"cpu|cuda(:[0-9]+)?")
+
+
+def _torch_device(name: str | torch.device, option: str) -> torch.device:
+    """``torch.device(name)``; an unknown device type is an error naming ``option``."""
+    try:
+        return torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{option}: unknown device {str(name)!r}; choose cpu, cuda or "
+                         "cuda:N") from None
 
 
 def _safe_name(text: str) -> str:
