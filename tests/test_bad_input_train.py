@@ -151,8 +151,12 @@ def test_config_that_training_would_write_over_is_refused(tmp_path, toy_data, ca
 
 # --- non-finite values -----------------------------------------------------------------------
 def test_huge_lr_is_reported_before_the_matcher(tmp_path, toy_data, capsys):
+    (tmp_path / "keep.txt").write_text("a user's file\n")
+    before = snapshot(tmp_path)
     outcome = run(train_argv(tmp_path / "run", "--epochs", "2", "--lr", "1e6"), capsys)
-    assert_one_line_error(outcome, "non-finite", "epoch ", "step ", "batch qids [")
+    assert_one_line_error(outcome, "non-finite model output", "epoch 1", "step ", "batch qids [")
+    assert_unchanged(before, tmp_path)
+    assert not (tmp_path / "run" / LAST).exists()   # nothing written for the bad epoch
     assert "invalid numeric entries" not in outcome.stderr
     assert "another process" not in outcome.stderr   # one process
 
@@ -171,8 +175,11 @@ def test_nan_input_in_one_process_does_not_mention_another_process(tmp_path, toy
     poisoned[2] = type(bad)(**{**bad.__dict__, "video_feats": np.full_like(bad.video_feats, np.inf)})
     splits = {**SPLITS, "train": poisoned}
     monkeypatch.setattr(engine, "load_split", lambda config, split: list(splits[split]))
+    (tmp_path / "keep.txt").write_text("a user's file\n")
+    before = snapshot(tmp_path)
     outcome = run(train_argv(tmp_path / "run", "--epochs", "1"), capsys)
     assert_one_line_error(outcome, "non-finite input features at epoch 1", str(bad.qid))
+    assert_unchanged(before, tmp_path)
     assert "another process" not in outcome.stderr
 
 
@@ -228,8 +235,10 @@ def test_evaluate_device_tpu(trained, capsys):
 
 def test_predictor_device_tpu(trained):
     from rdmf.inference import Predictor
+    before = snapshot(trained)
     with pytest.raises(ValueError, match="device: unknown device 'tpu'"):
         Predictor.from_checkpoint(trained, device="tpu")
+    assert_unchanged(before, trained)
 
 
 # --- damaged checkpoints ---------------------------------------------------------------------
