@@ -225,7 +225,6 @@ ax_branch.scatter([hopf_curve(F0)], [np.sqrt(hopf_curve(F0))], color="C1", zorde
 ax_branch.set(xlabel="k", ylabel="steady-state v", title=f"Branches at F = {F0}")
 ax_branch.legend(fontsize=7)
 save_figure(fig, "01_bifurcation", profile)
-plt.show()
 print(f"F = {F0}: Hopf at k = {hopf_curve(F0):.4f}, fold at k = {k_sn:.4f}")
 
 # %% [markdown]

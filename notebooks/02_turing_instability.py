@@ -151,7 +151,6 @@ ax_r.set(xlabel="q²", ylabel="max Re λ", title=f"(F, k) = ({F_s}, {k_s}), σ_c
 ax_r.legend(fontsize=7)
 fig.tight_layout()
 save_figure(fig, "02_dispersion", profile)
-plt.show()
 onset = turing_analysis(F_s, k_s, sc * (1 + 1e-9), 1.0)
 print(f"at sigma_c: band collapses to q2 = {onset.q2_max:.5f}, "
       f"sqrt(det/(Du Dv)) = {np.sqrt(onset.det / (onset.Du * onset.Dv)):.5f}")
@@ -206,7 +205,6 @@ ax_w.axvline(1 / 16, color="k", ls=":", lw=0.8)
 ax_w.set(xlabel="F", ylabel="width in k (×1e-4)", title="sliver width")
 fig.tight_layout()
 save_figure(fig, "02_fk_map", profile)
-plt.show()
 
 F_p, k_p, codes = fk_grid(SIGMA, F_range=(0.0, 0.08), k_range=(0.03, 0.07), n=settings["map_n"])
 shares = np.bincount(codes.ravel(), minlength=len(REGIONS)) / codes.size
@@ -266,7 +264,6 @@ for ax, field, title in ((axes[0], exp.v_noise, "noise on (1, 0)"),
 axes[0].set_ylabel("t")
 fig.colorbar(im, ax=axes, shrink=0.8, label="v")
 save_figure(fig, "02_finite_seed", profile)
-plt.show()
 noise_max = float(exp.v_noise[-1].max())
 pulses = SeedExperiment.pulses(exp.v_seed[-1])
 print(f"noise run decayed (max v < 1e-6): {noise_max < 1e-6}; seed run: {pulses} pulses, "

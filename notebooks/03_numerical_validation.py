@@ -96,7 +96,6 @@ ax.set_xlabel("lattice q² = |Λ_m|"); ax.set_ylabel("growth rate")
 ax.legend(fontsize=8)
 ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.05), L = 40")
 save_figure(fig, "03_growth_rates", profile)
-plt.show()
 
 # %% [markdown]
 # The same check over several kinetics, lattice lengths, modes and all three schemes — around the
@@ -161,7 +160,6 @@ a2.axvline(p.predicted_mode, color="k", ls="--", lw=1)
 a2.set_xlim(0, 20); a2.set_xlabel("lattice mode m"); a2.set_ylabel("relative power")
 a2b.set_ylabel("ln|eig G|/Δt", color="C1"); a2.set_title("selected mode vs predicted (dashed)")
 save_figure(fig, "03_wavelength", profile)
-plt.show()
 
 # %% [markdown]
 # ## 3. A 2-D gallery in Pearson's spirit
@@ -183,7 +181,6 @@ for ax, v, (name, F, k) in zip(axes.flat, gal["v"], gal["panels"]):
     ax.set_title(f"{name}\n(F, k) = ({F}, {k})", fontsize=9); ax.axis("off")
 fig.suptitle(f"v after {S['gallery_steps']} steps on a {S['gallery_N']}² grid")
 save_figure(fig, "03_pearson_gallery", profile)
-plt.show()
 for v, (name, F, k) in zip(gal["v"], gal["panels"]):
     assert np.isfinite(v).all() and v.min() >= 0
     print(f"{name:22s} (F, k) = ({F}, {k}): fraction of grid with v > 0.1: {(v > 0.1).mean():.2f}")

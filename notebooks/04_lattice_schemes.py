@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from rdmf.figures import apply_style, save_figure
+from rdmf.figures import SCHEME_COLORS, SCHEME_LINESTYLES, apply_style, save_figure, show_figure
 from rdmf.io import atomic_write_json
 from rdmf.paths import reports_dir
 from rdmf.numerics import StabilityError, integrate
@@ -77,7 +77,6 @@ m = np.arange(N)
 ax.plot(np.pi * m / N, -lattice_eigenvalues(N), "C0o", label=f"reflecting modes, N = {N}")
 ax.set_xlabel("q = π m / N"); ax.set_ylabel("|Λ|"); ax.legend(fontsize=8)
 save_figure(fig, "04_lattice_spectrum", profile)
-plt.show()
 
 # %% [markdown]
 # ## 2. Mode quantisation: short lattices have no unstable mode
@@ -117,7 +116,6 @@ for N_, style in ((N_min - 1, "C3s"), (2 * N_min, "C0o")):
 ax.axhline(0, color="grey", lw=0.5); ax.set_xlabel("q² = |Λ_m|"); ax.set_ylabel("growth rate")
 ax.legend(fontsize=8); ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.2)")
 save_figure(fig, "04_mode_quantisation", profile)
-plt.show()
 
 # %% [markdown]
 # Simulation agrees: from the upper state plus noise, a lattice one site too short relaxes back to
@@ -247,10 +245,11 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 d = discrete_dispersion(**case2, N=N2)
 for ax in axes:
     ax.plot(d.q2, d.rate, "k-", lw=1, label="continuous time")
-for s, style in (("explicit", "C0--"), ("semi_implicit", "C1-"), ("dct", "C2:")):
+for s in ("explicit", "semi_implicit", "dct"):
     d_s = discrete_dispersion(**case2, N=N2, scheme=s, dt=1.0)
     for ax in axes:
-        ax.plot(d_s.q2, d_s.rate, style, lw=1.5, label=f"{s}, Δt = 1")
+        ax.plot(d_s.q2, d_s.rate, SCHEME_LINESTYLES[s], color=SCHEME_COLORS[s], lw=1.5,
+                label=f"{s}, Δt = 1")
     print(f"{s:13s} Δt = 1: unstable modes {d_s.unstable.tolist()}")
 print("continuous     : unstable modes", d.unstable.tolist())
 assert len(discrete_dispersion(**case2, N=N2, scheme="dct", dt=1.0).unstable) == 0
@@ -261,7 +260,6 @@ for ax in axes:
     ax.axhline(0, color="grey", lw=0.5); ax.set_xlabel("q² = |Λ_m|"); ax.set_ylabel("growth rate")
 axes[0].legend(fontsize=8)
 save_figure(fig, "04_scheme_dispersion", profile)
-plt.show()
 
 # %% [markdown]
 # ## 6. Convergence order under step refinement
@@ -279,12 +277,11 @@ for s, errs in conv.errors.items():
     assert 0.8 < last < 1.2
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
 for s, errs in conv.errors.items():
-    ax.loglog(conv.dts, errs, "o-", label=s)
+    ax.loglog(conv.dts, errs, "o" + SCHEME_LINESTYLES[s], color=SCHEME_COLORS[s], label=s)
 ax.loglog(conv.dts, [conv.errors["semi_implicit"][-1] * dt / conv.dts[-1] for dt in conv.dts],
           "k--", lw=0.8, label="slope 1")
 ax.set_xlabel("Δt"); ax.set_ylabel("max error at T"); ax.legend(fontsize=8)
 save_figure(fig, "04_convergence", profile)
-plt.show()
 results["convergence"] = {"dts": conv.dts, "errors": conv.errors, "orders": conv.orders}
 
 # %% [markdown]
@@ -306,9 +303,9 @@ cost = scheme_costs(B, C, L, cfg["cost_steps"])
 for s, sec in cost.items():
     print(f"{s:13s} {1e3 * sec:.3f} ms per step  (B, C, L) = ({B}, {C}, {L})")
 fig, ax = plt.subplots(figsize=(5, 3))
-ax.bar(list(cost), [1e3 * c for c in cost.values()], color=["C1", "C0", "C2"])
+ax.bar(list(cost), [1e3 * c for c in cost.values()], color=[SCHEME_COLORS[s] for s in cost])
 ax.set_ylabel("ms per step"); ax.set_title(f"(B, C, L) = ({B}, {C}, {L}), float32, CPU")
-plt.show()  # not saved: timings change on every run, saved figures must not
+show_figure(fig)  # shown, not saved: timings change on every run, saved figures must not
 results["seconds_per_step"] = cost
 
 # %%

@@ -90,7 +90,6 @@ for col, index in enumerate((0, 1, 2)):
         if scene["kind"] == "distractor":
             axes[2, col].axvspan(2 * scene["start"], 2 * scene["end"], color="C1", alpha=0.15, lw=0)
 save_figure(fig, "05_synthetic_samples", profile)
-plt.show()
 for index in (0, 1, 2):
     s = val[index]
     kinds = [f"{sc['kind'][0]}{sc['end'] - sc['start']}" for sc in scenes[s.qid]["scenes"]]
@@ -144,7 +143,6 @@ if real_stats is not None:
     axes[2].bar(x + 0.2, real_stats["saliency_marginal"], 0.4, label="QVHighlights train")
 axes[2].set_xlabel("saliency score (relevant clips)")
 save_figure(fig, "05_synthetic_vs_real_stats", profile)
-plt.show()
 assert 1.3 < syn_stats["moments_per_query_mean"] < 1.8
 assert np.allclose(syn_stats["saliency_marginal"], synth_stats.SALIENCY_MARGINAL, atol=0.06)
 if real_stats is not None:
@@ -183,7 +181,6 @@ if real:
     for col, (name, s) in enumerate(shown):
         plot_sample(s, axes[:, col], title=f"{name.split(' ')[0]} {s.vid}: {s.query[:40]}")
     save_figure(fig, "05_real_samples", profile)
-    plt.show()
     for name, s in shown:
         print(f"{name.split(' ')[0]} {s.vid}: {s.num_clips} clips, {s.duration_s:.1f} s, "
               f"clip 1 covers [{s.clip_times_s[1, 0]:.2f}, {s.clip_times_s[1, 1]:.2f}] s")

@@ -90,7 +90,6 @@ axes[1].axvline(result["best_epoch"], color="0.5", ls=":", lw=1, label="best epo
 axes[1].set(xlabel="epoch", ylabel="val metric (%)", title="validation metrics")
 axes[1].legend(fontsize=8)
 save_figure(fig, "06_curves", profile)
-plt.show()
 losses = [h["train_loss"] for h in hist]
 assert all(np.isfinite(losses))
 print("loss decreased over training:", losses[-1] < losses[0])
@@ -147,7 +146,6 @@ for c in range(C):
 ax.set_title(f"learned (F, k) per channel; map for Du/Dv = {sigma_map:.2f}")
 ax.legend(fontsize=7, loc="upper right")
 save_figure(fig, "06_fk_map", profile)
-plt.show()
 
 # %% [markdown]
 # ### Time and length scales
@@ -211,7 +209,6 @@ for i, (s, p) in enumerate(zip(chosen, preds)):
         ax.legend(fontsize=7, loc="upper left")
 fig.tight_layout()
 save_figure(fig, "06_fields", profile)
-plt.show()
 
 # %% [markdown]
 # ## 4. What this says (read with notebook 07)

@@ -98,7 +98,6 @@ paths = write_tables(profile, ROOT, tables=tables, figures=False)
 print(to_markdown(tables["synthetic"]))
 fig = plots.synthetic_figure(tables["synthetic"])
 save_figure(fig, "07_synthetic", profile)
-plt.show()
 ours = [r for r in tables["synthetic"]["rows"] if r["kind"] == "ours"]
 assert {r["fusion"] for r in ours} == {"rd", "concat", "cross_attention"}
 for r in ours:
@@ -134,7 +133,6 @@ else:
     if any(r.get("domains_done") for r in tables["tvsum"]["rows"]):
         fig = plots.tvsum_figure(tables["tvsum"])
         save_figure(fig, "07_tvsum", profile)
-        plt.show()
 
 # %% [markdown]
 # ## 3. YouTube Highlights
@@ -162,7 +160,6 @@ else:
 print(to_markdown(tables["ablations"]))
 fig = plots.ablation_figure(tables["ablations"])
 save_figure(fig, "07_ablations", profile)
-plt.show()
 
 # %% [markdown]
 # ## 5. Robustness to clip noise
@@ -175,7 +172,6 @@ plt.show()
 print(to_markdown(tables["robustness"]))
 fig = plots.robustness_figure(tables["robustness"])
 save_figure(fig, "07_robustness", profile)
-plt.show()
 
 # %% [markdown]
 # ## 6. The stored paper-profile results

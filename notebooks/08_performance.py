@@ -66,7 +66,6 @@ for ax, key, title in zip(axes, ("train_samples_per_s", "infer_samples_per_s"), 
     ax.bar([r["fusion"] for r in thr], [r[key] for r in thr], color=["tab:red", "tab:blue", "tab:green"])
     ax.set(ylabel="samples / s (1 CPU thread)", title=title)
 save_figure(fig, "08_throughput", profile)
-plt.show()
 assert all(r["train_step_s"] > 0 and r["infer_s"] > 0 for r in thr)
 
 # %% [markdown]
@@ -92,7 +91,6 @@ ax.plot(Ks, 1e3 * fb, marker="s", label="forward + backward")
 ax.set(xlabel="K (steps)", ylabel="ms", title="RD integration cost vs K")
 ax.legend()
 save_figure(fig, "08_rd_cost", profile)
-plt.show()
 assert fb[-1] > fb[0], "the integration should cost more with more steps"
 
 # %% [markdown]
