@@ -188,14 +188,32 @@ show = {"numerator of u'  (u' ≥ 0)": R.u_nonneg, "den − num of u'  (u' ≤ 1
         "numerator of v'  (v' ≥ 0)": R.v_nonneg,
         "1 + dt F − dt u' v²  with u' at its bound": R.u_prod_bound}
 for name, (lhs, rhs) in show.items():
-    print(f"{name}:\n    {sp.factor(rhs)}")
+    # the right side as built: a sum of terms, each a product of non-negative factors
+    terms = sp.Add.make_args(rhs)
+    print(f"{name}:\n    {sp.expand(lhs)}\n  = " + "\n    + ".join(str(t) for t in terms))
+    assert sp.simplify(lhs - rhs) == 0
 print("v-bound fixed point  v̄ =", R.v_bar)
 print("all identities hold (SymPy simplify(lhs − rhs) == 0):", R.verify())
 assert R.verify()
 
 # %% [markdown]
-# The last identity splits $M(1 + \Delta t(F+k)) - \mathrm{num}(v')$ into non-negative pieces plus
-# $M \Delta t (F+k) - (1 + \Delta t F)$, so $v \le M$ survives a step as soon as
+# The bound $v \le M$ rests on one more identity, printed below: with $v, v_l, v_r \le M$ and $u'$
+# below its bound $\bar u' = (1 + \Delta t F)/(1 + \Delta t(v^2 + F))$, it splits
+# $M(1 + \Delta t(F+k)) - \mathrm{num}(v')$ into non-negative pieces plus
+# $M \Delta t (F+k) - (1 + \Delta t F)$:
+
+# %%
+lhs, rhs = R.v_le_M
+sym = {x.name: x for x in rhs.free_symbols}
+balance = sym["M"] * sym["dt"] * (sym["F"] + sym["k"]) - (1 + sym["dt"] * sym["F"])
+pieces = sp.Add.make_args(rhs - balance)
+print("M (1 + dt (F + k)) − numerator of v' =")
+print("    " + "\n  + ".join(str(t) for t in pieces) + f"\n  + [{balance}]")
+assert sp.simplify(lhs - (sum(pieces) + balance)) == 0 and len(pieces) == 5
+
+# %% [markdown]
+# Every term but the bracket is a product of non-negative factors ($M - v \ge 0$, $r_v \le 1/2$,
+# $u' \le \bar u'$); so $v \le M$ survives a step as soon as the bracket is, that is as soon as
 # $M \ge \bar v = (1 + \Delta t F)/(\Delta t (F + k))$: for every $\Delta t$ and $r \le 1/2$,
 # $$u \in [0, 1],\quad v \ge 0,\quad v \le \max\big(\max v_0,\ (1 + \Delta t F)/(\Delta t (F + k))\big).$$
 # (The DCT splitting inherits it with no $r$ condition: exact diffusion $e^{\Delta t D \Delta}$ has

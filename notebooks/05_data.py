@@ -35,6 +35,8 @@ profile = "ci"
 # %%
 import warnings
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -85,10 +87,12 @@ scenes = {r["qid"]: r for r in read_jsonl(val.folder / "annotations" / "scenes_v
 fig, axes = plt.subplots(3, 3, figsize=(12, 6.5), sharex="col", gridspec_kw={"height_ratios": [2, 1, 1]})
 for col, index in enumerate((0, 1, 2)):
     s = val[index]
-    plot_sample(s, axes[:, col], scores=scorer.scores(s), title=f"qid {s.qid}: {s.query[:48]}")
+    title = "\n".join(textwrap.wrap(f"qid {s.qid}: {s.query}", 40)[:2])  # two lines at most
+    plot_sample(s, axes[:, col], scores=scorer.scores(s), title=title)
     for scene in scenes[s.qid]["scenes"]:
         if scene["kind"] == "distractor":
             axes[2, col].axvspan(2 * scene["start"], 2 * scene["end"], color="C1", alpha=0.15, lw=0)
+fig.tight_layout()
 save_figure(fig, "05_synthetic_samples", profile)
 for index in (0, 1, 2):
     s = val[index]
@@ -131,17 +135,23 @@ bins = np.arange(0, 152, 6)
 axes[0].hist(syn_stats["moment_lengths_s"], bins=bins, density=True, alpha=0.6, label="synthetic")
 if real_stats is not None:
     axes[0].hist(real_stats["moment_lengths_s"], bins=bins, density=True, alpha=0.6, label="QVHighlights train")
-axes[0].set_xlabel("moment length (s)"); axes[0].legend()
+axes[0].set(xlabel="moment length (s)", ylabel="density (1/s)", title="moment lengths")
 x = np.arange(3)
 axes[1].bar(x - 0.2, syn_stats["moments_per_query_hist"], 0.4, label="synthetic")
 if real_stats is not None:
     axes[1].bar(x + 0.2, real_stats["moments_per_query_hist"], 0.4, label="QVHighlights train")
-axes[1].set_xticks(x, ["1", "2", ">=3"]); axes[1].set_xlabel("moments per query")
+axes[1].set_xticks(x, ["1", "2", ">=3"])
+axes[1].set(xlabel="moments per query", ylabel="fraction of queries", title="moments per query")
 x = np.arange(5)
 axes[2].bar(x - 0.2, syn_stats["saliency_marginal"], 0.4, label="synthetic")
 if real_stats is not None:
     axes[2].bar(x + 0.2, real_stats["saliency_marginal"], 0.4, label="QVHighlights train")
-axes[2].set_xlabel("saliency score (relevant clips)")
+axes[2].set_xticks(x)
+axes[2].set(xlabel="saliency score (0-4)", ylabel="fraction of relevant clips",
+            title="saliency scores")
+for ax in axes:
+    ax.legend(fontsize=8)
+fig.tight_layout()
 save_figure(fig, "05_synthetic_vs_real_stats", profile)
 assert 1.3 < syn_stats["moments_per_query_mean"] < 1.8
 assert np.allclose(syn_stats["saliency_marginal"], synth_stats.SALIENCY_MARGINAL, atol=0.06)
@@ -197,8 +207,8 @@ if real:
 #
 # Moment positions are uniform, so the text alone says nothing about where the moment is;
 # occlusions make clip-by-clip detection fragment and near-miss distractors make it fire. A model
-# with temporal context has to clear the best of these by a wide margin (the model issue asks for
-# twice its MR mAP): `tests/test_train_learns.py` checks it after a short CPU run.
+# with temporal context has to clear the best of these by a wide margin (the target is twice
+# its MR mAP): `tests/test_train_learns.py` checks it after a short CPU run.
 
 # %%
 gt_rows = read_jsonl(val.folder / "annotations" / "synthetic_val.jsonl")

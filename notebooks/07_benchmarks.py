@@ -49,7 +49,7 @@ from rdmf.figures import apply_style, save_figure
 from rdmf.paths import data_root, reports_dir
 from rdmf.experiments import GROUPS, run_group, shards
 from rdmf.experiments import plots
-from rdmf.experiments.tables import all_tables, to_markdown, value, write_tables
+from rdmf.experiments.tables import ablation_summary, all_tables, to_markdown, value, write_tables
 
 torch.set_num_threads(1)
 apply_style()
@@ -89,7 +89,7 @@ paths = write_tables(profile, ROOT, tables=tables, figures=False)
 # ## 1. Synthetic set: moment retrieval + highlight detection
 #
 # All official QVHighlights metrics on the synthetic **test** split (the epoch is chosen on val),
-# mean ± std over seeds, and the trivial predictors of the data issue as the floor: `random`
+# mean ± std over seeds, and the trivial predictors of notebook 05 as the floor: `random`
 # (random windows of typical lengths), `middle` (centred windows), `text_only` (ridge regression from
 # the query alone) and `single_clip` (one clip at a time, no temporal context). A fusion that does
 # not clear the floor has learned nothing usable at this budget.
@@ -160,6 +160,7 @@ else:
 print(to_markdown(tables["ablations"]))
 fig = plots.ablation_figure(tables["ablations"])
 save_figure(fig, "07_ablations", profile)
+print(ablation_summary(tables["ablations"]))
 
 # %% [markdown]
 # ## 5. Robustness to clip noise
@@ -176,9 +177,9 @@ save_figure(fig, "07_robustness", profile)
 # %% [markdown]
 # ## 6. The stored paper-profile results
 #
-# `reports/paper/` holds the results of `bash tools/run_paper.sh` (the `paper` profile: the budget
-# this project could afford on 2 shared CPU cores — see each table's deviations line, the run logs
-# in `reports/paper/logs/` and `reports/paper/RUNS.md`). They are read here, not recomputed.
+# `reports/paper/` holds the results of `bash tools/run_paper.sh` (the `paper` profile: a reduced
+# budget sized for 2 CPU cores — see each table's deviations line, the run logs in
+# `reports/paper/logs/` and `reports/paper/RUNS.md`). They are read here, not recomputed.
 
 # %% tags=["nbval-ignore-output"]
 paper_dir = reports_dir("paper") / "tables"
@@ -224,6 +225,9 @@ for key in ("MR-full-mAP", "HL-min-VeryGood-mAP"):
                    else "no difference beyond the seed spread")
     print(f"  {key}: rd {rd_m:.2f} ± {rd_s:.2f} vs best baseline {best_f} {b_m:.2f} ± {b_s:.2f} "
           f"-> {diff:+.2f} ({verdict})")
+if source.get("ablations"):
+    print(f"Ablations, {which}:")
+    print("  " + ablation_summary(source["ablations"]).replace("\n", "\n  "))
 floor = [r for r in source["synthetic"]["rows"] if r["kind"] == "floor"]
 if floor:
     best_floor = max(value(r["cells"]["MR-full-mAP"]) for r in floor)

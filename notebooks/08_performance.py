@@ -124,9 +124,8 @@ assert all(m["activation_mb"] > 0 for m in mem)
 # %%
 gpu = gpu_benchmarks()
 if not gpu:
-    print("No GPU measurement exists yet: reports/benchmarks/ holds no recorded GPU benchmark of "
-          "the CUDA issue, and this notebook's numbers were measured on CPU only (the session that "
-          "wrote it had no GPU).")
+    print("No recorded GPU benchmark in reports/benchmarks/: the numbers in this notebook are CPU "
+          "measurements.")
 else:
     for entry in gpu:
         data = entry["data"]
