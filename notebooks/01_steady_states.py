@@ -29,6 +29,18 @@
 # notebook derives them with SymPy (`rdmf.theory` computes, the notebook explains) and draws the
 # $(F, k)$ bifurcation diagram that every later notebook refers to. Notebook 02 adds diffusion.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - derive the homogeneous steady states of the Gray-Scott reaction and the curve $k = \sqrt F/2 - F$
+#   where they appear, in SymPy;
+# - compute the trace and determinant of the reaction Jacobian on a state and read its stability
+#   from them;
+# - derive the Hopf curve and the Bogdanov-Takens point, and tell where an unstable upper state is a
+#   focus (complex eigenvalues) and where a node (real ones);
+# - read the $(F, k)$ bifurcation diagram that the later notebooks use.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -38,8 +50,9 @@ import sympy as sp
 import matplotlib.pyplot as plt
 
 from rdmf.figures import apply_style, save_figure
-from rdmf.theory import (upper_state_focus_k, bogdanov_takens_point, hopf_curve, hopf_F, jacobian, params_from_state,
-                         reaction, saddle_node_k, steady_states, trace_det_closed_form)
+from rdmf.theory import (bogdanov_takens_point, hopf_curve, hopf_F, jacobian, params_from_state,
+                         reaction, saddle_node_k, steady_states, trace_det_closed_form,
+                         upper_state, upper_state_focus_k)
 from rdmf.theory.plot import draw_fk_map
 from rdmf.theory.profiles import theory_settings
 from rdmf.theory.steady_states import F_ as F, k_ as k, u_ as u, v_ as v
@@ -254,3 +267,55 @@ print(f"F = {F0}: Hopf at k = {hopf_curve(F0):.5f}, focus → node at k = {k_f0:
 # Floats are decided exactly (the $(0.04, 0.06)$ rule above). Notebook 02 adds diffusion: where the
 # blue region can still be destabilised by a spatial mode (Turing), and where Pearson's patterns
 # really live.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Where states appear.** At $F = 0.04$, check with `steady_states` that three homogeneous
+#    states exist just below $k_{SN}(F) = \sqrt F/2 - F$ and only $(1, 0)$ just above it.
+# 2. **Stability on the Hopf curve.** On the Hopf parametrisation $F = u^3(1-u)$,
+#    $k = u^2(1-u)^2$, $v = u(1-u)$, show in SymPy that $\det J = (F+k)(v^2 - F)$ factors as
+#    $(F+k)\,u^2(1-u)(1-2u)$, so the curve is a Hopf curve ($\det J > 0$) exactly for $u < 1/2$.
+# 3. **Focus or node.** At $F = 0.03$ compute the eigenvalues of $J$ on the upper state with NumPy,
+#    once halfway between $k_H$ and $k_f$ and once halfway between $k_f$ and $k_{SN}$; check that
+#    both are unstable, the first with complex and the second with real eigenvalues.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+# 1. where states appear
+F_ex = 0.04
+k_sn_ex = float(saddle_node_k(F_ex))
+below, above = steady_states(F_ex, k_sn_ex - 1e-4), steady_states(F_ex, k_sn_ex + 1e-4)
+print(f"k_SN({F_ex}) = {k_sn_ex:.4f}: {len(below)} states just below, {len(above)} just above")
+assert len(below) == 3 and len(above) == 1
+
+# 2. stability on the Hopf curve
+u_h = sp.symbols("u", positive=True)
+F_h, k_h = params_from_state(u_h, u_h * (1 - u_h))
+det_h = (F_h + k_h) * ((u_h * (1 - u_h)) ** 2 - F_h)
+print("det J on the Hopf curve =", sp.factor(det_h))
+assert sp.simplify(det_h - (F_h + k_h) * u_h**2 * (1 - u_h) * (1 - 2 * u_h)) == 0
+
+# 3. focus or node
+F_ex = 0.03
+k_H, k_f, k_SN = hopf_curve(F_ex), upper_state_focus_k(F_ex), saddle_node_k(F_ex)
+for label, k_ex in (("focus side", (k_H + k_f) / 2), ("node side", (k_f + k_SN) / 2)):
+    eig = np.linalg.eigvals(jacobian(*upper_state(F_ex, k_ex), F_ex, k_ex))
+    print(f"{label}: k = {k_ex:.5f}, Re λ = {np.round(eig.real, 5).tolist()}, "
+          f"complex: {bool(np.any(eig.imag != 0))}")
+    assert np.all(eig.real > 0) and (np.any(eig.imag != 0) == (label == "focus side"))
+
+
+# %% [markdown]
+# ## References
+#
+# - Gray, P. & Scott, S. K. (1983, 1984). Autocatalytic reactions in the isothermal, continuous
+#   stirred tank reactor. *Chemical Engineering Science* 38, 29–43 and 39, 1087–1097.
+# - Pearson, J. E. (1993). Complex patterns in a simple system. *Science* 261, 189–192.
+# - Murray, J. D. (2003). *Mathematical Biology II: Spatial Models and Biomedical Applications*,
+#   3rd ed. Springer.
+#
+# The full list, with DOIs, is in `docs/references.bib` (the book's bibliography page).
+

@@ -38,6 +38,18 @@
 # \det J}\big) / (2 D_u D_v)$. Only the upper state can be Turing-unstable ($(1,0)$ has $h < 0$, the
 # saddle has $\det J < 0$). `rdmf.theory.turing_analysis` computes all of it.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - write the dispersion relation of a two-species reaction-diffusion system and derive Turing's
+#   conditions and the unstable band from it;
+# - compute the critical diffusion ratio $\sigma_c$ and explain why the substrate must diffuse
+#   faster than the autocatalyst;
+# - derive the most unstable wavenumber and its growth rate in closed form;
+# - tell a Turing instability from a finite-amplitude pattern grown from a seed (Pearson's
+#   experiments).
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -340,3 +352,50 @@ assert noise_max < 1e-6 and pulses >= 5
 #   state $(7/16, 63/256)$; the pure-Turing region is a sliver at most ~$5\cdot10^{-4}$ wide in $k$.
 # * Pearson's celebrated patterns grow from finite seeds on the linearly stable state $(1, 0)$:
 #   they are not Turing patterns.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **The critical ratio in the state's coordinates.** At the "stable" point $(0.06, 0.058)$,
+#    check that `turing_analysis(...).sigma_critical` equals
+#    $(v/u)\big(\sqrt{(1-2u)/(1-u)} + \sqrt 2\big)^2$ evaluated on its upper state.
+# 2. **Band edges.** For the sliver state at $\sigma = 1.5\,\sigma_c$, check that both edges of
+#    `q2_band` are roots of $\Delta(q^2) = \det J - q^2 h + q^4 D_u D_v$.
+# 3. **A wavelength in Pearson's units.** For the sliver state at $\sigma = 2$, compute the
+#    wavelength $2\pi/q_{\max}$ of the fastest mode for $D_v = 1$, and for Pearson's
+#    $D_v = 10^{-5}$ (lengths scale with $\sqrt{D_v}$); check it against `wavelength_max`.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+# 1. the critical ratio in the state's coordinates
+a_ex = turing_analysis(0.06, 0.058, SIGMA, 1.0)
+closed = a_ex.v / a_ex.u * (np.sqrt((1 - 2 * a_ex.u) / (1 - a_ex.u)) + np.sqrt(2)) ** 2
+print(f"sigma_c = {a_ex.sigma_critical:.6f}, closed form {closed:.6f}")
+assert abs(a_ex.sigma_critical - closed) < 1e-12 and a_ex.sigma_critical > 1
+
+# 2. band edges
+a_ex = turing_analysis(F_s, k_s, 1.5 * sc, 1.0)
+Delta_ex = lambda p: a_ex.det - p * a_ex.h + p * p * a_ex.Du * a_ex.Dv
+print("band:", tuple(round(e, 6) for e in a_ex.q2_band),
+      "| Delta at the edges:", [f"{Delta_ex(e):.1e}" for e in a_ex.q2_band])
+assert all(abs(Delta_ex(e)) < 1e-12 for e in a_ex.q2_band)
+
+# 3. a wavelength in Pearson's units
+a_ex = analyses["Turing (sliver)"]
+lam_1 = 2 * np.pi / np.sqrt(a_ex.q2_max)
+print(f"fastest wavelength: {lam_1:.2f} (Dv = 1), {lam_1 * np.sqrt(1e-5):.4f} (Dv = 1e-5)")
+assert abs(lam_1 - a_ex.wavelength_max) < 1e-12
+
+
+# %% [markdown]
+# ## References
+#
+# - Turing, A. M. (1952). The chemical basis of morphogenesis. *Phil. Trans. R. Soc. Lond. B* 237,
+#   37–72.
+# - Pearson, J. E. (1993). Complex patterns in a simple system. *Science* 261, 189–192.
+# - Murray, J. D. (2003). *Mathematical Biology II*, 3rd ed., ch. 2 (Turing instability). Springer.
+#
+# The full list, with DOIs, is in `docs/references.bib` (the book's bibliography page).
+

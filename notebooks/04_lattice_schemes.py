@@ -29,6 +29,17 @@
 # 4. the scheme (and its step) changes the dispersion relation itself;
 # 5. convergence order and cost of the three integrators (`semi_implicit`, `explicit`, `dct`).
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - compute the spectrum of the discrete Laplacian on a short reflecting lattice and say which
+#   patterns fit on it;
+# - show why forward Euler has no step that keeps Gray-Scott bounded, and prove the semi-implicit
+#   step's invariant region from sums of non-negative terms;
+# - compute how a scheme and its step change the dispersion relation;
+# - measure convergence orders and the cost per step of the three schemes.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -45,8 +56,8 @@ from rdmf.numerics import StabilityError, integrate
 from rdmf.numerics.validation import (TURING_NARROW, convergence_study, invariant_region_runs,
                                       pattern_run, scheme_costs, settings)
 from rdmf.theory import (continuous_band, discrete_dispersion, explicit_counterexample,
-                         explicit_diffusion_bound, explicit_exit_state, lattice_eigenvalues,
-                         min_unstable_length, semi_implicit_invariant_region)
+                         explicit_diffusion_bound, explicit_exit_state, invariant_v_bound,
+                         lattice_eigenvalues, min_unstable_length, semi_implicit_invariant_region)
 from rdmf.theory import schemes as S
 
 torch.set_num_threads(1)
@@ -330,3 +341,52 @@ results["seconds_per_step"] = cost
 path = reports_dir(profile) / "04_lattice_schemes.json"
 atomic_write_json(path, results)
 print("wrote", path.relative_to(reports_dir(profile).parent.parent))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **The explicit bound in three dimensions.** Diffusion alone, forward Euler on a cubic lattice:
+#    derive the largest $r = D\Delta t/\Delta x^2$ that keeps $|g| \le 1$ for every mode and check
+#    it against `explicit_diffusion_bound(3)`.
+# 2. **Scaling the diffusivities.** Multiplying $D_u$ and $D_v$ by 4 divides the continuum band
+#    edges $q^2$ by 4 (lengths double). Check it with `continuous_band` for the narrow Turing case.
+# 3. **The $v$ bound.** For $F = 0.04$, $k = 0.06$, $\Delta t = 1$ and $\max v_0 = 0.3$, compute the
+#    invariant bound on $v$ by hand and check it against `invariant_v_bound`; then check that a
+#    semi-implicit run from random data in the region stays below it.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+# 1. the explicit bound in three dimensions: g = 1 - 4r(sin² + sin² + sin²) >= -1 needs 12 r <= 2
+r_ex = sp.Rational(2, 12)
+print("largest r in 3-D:", r_ex, "| package:", explicit_diffusion_bound(3))
+assert explicit_diffusion_bound(3) == r_ex == sp.Rational(1, 6)
+
+# 2. scaling the diffusivities
+band_1 = continuous_band(**case)
+band_4 = continuous_band(case["F"], case["k"], 4 * case["Du"], 4 * case["Dv"])
+print("band:", tuple(round(b, 6) for b in band_1), "| with 4 D:", tuple(round(b, 6) for b in band_4))
+assert np.allclose(np.array(band_4) * 4, band_1, rtol=1e-12)
+
+# 3. the v bound
+F_ex, k_ex, dt_ex = 0.04, 0.06, 1.0
+bound = max(0.3, (1 + dt_ex * F_ex) / (dt_ex * (F_ex + k_ex)))
+print(f"v bound = max(0.3, (1 + dt F)/(dt (F + k))) = {bound:.2f}")
+assert abs(invariant_v_bound(0.3, F_ex, k_ex, dt_ex) - bound) < 1e-12
+gen = torch.Generator().manual_seed(0)
+u_ex = torch.rand(1, 2, 32, generator=gen, dtype=torch.float64)
+v_ex = 0.3 * torch.rand(1, 2, 32, generator=gen, dtype=torch.float64)
+u_T, v_T = integrate(u_ex, v_ex, F_ex, k_ex, 0.2, 0.1, dt_ex, 200, scheme="semi_implicit")
+print(f"after 200 steps: u in [{u_T.min():.3f}, {u_T.max():.3f}], max v = {v_T.max():.3f}")
+assert 0 <= u_T.min() and u_T.max() <= 1 and v_T.min() >= 0 and v_T.max() <= bound
+
+
+# %% [markdown]
+# ## References
+#
+# - Pearson, J. E. (1993). Complex patterns in a simple system. *Science* 261, 189–192.
+# - Murray, J. D. (2003). *Mathematical Biology II*, 3rd ed. Springer.
+#
+# The full list, with DOIs, is in `docs/references.bib` (the book's bibliography page).
+

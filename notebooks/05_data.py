@@ -29,6 +29,15 @@
 # MiniLM caption embeddings plus correlated clutter and noise (see `rdmf/data/synth.py`); numbers
 # on it say nothing about real videos, only whether a model can use temporal context.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - load the synthetic benchmark and the real ones (QVHighlights layout, TVSum, YouTube Highlights)
+#   through one dataset interface;
+# - compare the synthetic set's annotation statistics with the real ones it imitates;
+# - compute the trivial predictors that any fusion has to beat, with the official metrics.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -234,3 +243,36 @@ assert best < 20
 # - The synthetic benchmark follows the QVHighlights annotation statistics (with the stated
 #   differences) and carries the queried event only through noisy, occluded, temporally extended
 #   evidence: blind predictors score near zero MR mAP and the clip-by-clip predictor stays low.
+
+# %% [markdown]
+# ## Exercise
+#
+# **Moments per query.** The synthetic generator lumps three or more moments into three. From the
+# statistics of section 2, check that the histogram of moments per query sums to one and that its
+# mean, $1 \cdot P(1) + 2 \cdot P(2) + 3 \cdot P(\ge 3)$, equals `moments_per_query_mean`.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+hist = np.array(syn_stats["moments_per_query_hist"])
+mean_from_hist = float(hist @ np.array([1, 2, 3]))
+print(f"P(1), P(2), P(>=3) = {np.round(hist, 3).tolist()}; mean from the histogram "
+      f"{mean_from_hist:.3f}, stored mean {syn_stats['moments_per_query_mean']:.3f}")
+assert abs(hist.sum() - 1) < 1e-12 and abs(mean_from_hist - syn_stats["moments_per_query_mean"]) < 1e-9
+
+
+# %% [markdown]
+# ## References
+#
+# - Lei, J., Berg, T. L. & Bansal, M. (2021). Detecting moments and highlights in videos via
+#   natural language queries (QVHighlights, Moment-DETR). *NeurIPS*.
+# - Song, Y., Vallmitjana, J., Stent, A. & Jaimes, A. (2015). TVSum: summarizing web videos using
+#   titles. *CVPR*.
+# - Sun, M., Farhadi, A. & Seitz, S. (2014). Ranking domain-specific highlights by analyzing edited
+#   videos (YouTube Highlights). *ECCV*.
+# - Liu, Y. et al. (2022). UMT: unified multi-modal transformers for joint video moment retrieval
+#   and highlight detection. *CVPR* (the feature releases used here).
+#
+# The full list is in `docs/references.bib` (the book's bibliography page).
+

@@ -36,6 +36,15 @@
 # The model trained here is the seed-0 `rd` shard of notebook 07's synthetic comparison (same
 # config, same stored result): `rdmf experiments run --profile P --group synthetic --shard synthetic_rd_seed0`.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - train an RDMF model on the synthetic benchmark and read its loss and metric curves;
+# - place each channel's kinetics on the $(F, k)$ map of notebooks 01–02 and classify it;
+# - judge from $T(F+k)$ and $\sqrt{2D_uT}$ whether the reaction and the diffusion have time to act;
+# - separate what training changed from what the query shifts.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -236,3 +245,30 @@ save_figure(fig, "06_fields", profile)
 #   integration covers at most a few reaction times, and at the initialisation about half of one.
 #   The Gray-Scott structure (bistability, Turing bands) can matter only where it has time to act;
 #   notebook 07's ablations (no reaction, $K$) test whether it does.
+
+# %% [markdown]
+# ## Exercise
+#
+# **Is the reaction engaged?** A channel whose integration time is shorter than one reaction time,
+# $T(F + k) < 1$, acts as a nearly linear filter. Count such channels from the kinetics of
+# section 2 ($T$, $F$, $k$) and check the count against the `T(F+k)` column.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input", "nbval-ignore-output"]
+fast = kin["T"] * (np.asarray(kin["F"]) + np.asarray(kin["k"])) < 1
+print(f"{int(fast.sum())} of {C} channels integrate for less than one reaction time")
+assert int(fast.sum()) == int((np.asarray(kin["T(F+k)"]) < 1).sum())
+
+
+# %% [markdown]
+# ## References
+#
+# - Gray, P. & Scott, S. K. (1983, 1984). *Chemical Engineering Science* 38, 29–43; 39, 1087–1097.
+# - Lei, J., Berg, T. L. & Bansal, M. (2021). Moment-DETR. *NeurIPS*.
+# - Moon, W. et al. (2023). Query-dependent video representation for moment retrieval and highlight
+#   detection (QD-DETR). *CVPR*.
+#
+# The full list is in `docs/references.bib` (the book's bibliography page).
+

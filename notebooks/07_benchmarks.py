@@ -33,6 +33,15 @@
 # protocols, beside the published rows and the reference rankings) · 3 YouTube Highlights ·
 # 4 ablations of RDMF · 5 robustness to clip noise · 6 the stored paper-profile results · 7 verdict.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - compare fusions at an equal budget with the official QVHighlights, TVSum and YouTube Highlights
+#   metrics, against the trivial floor;
+# - tell a published-protocol number (epoch chosen on the reported data) from an honest one;
+# - read an ablation table and state its result with its uncertainty (seeds).
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -252,3 +261,37 @@ if tv:
 # On TVSum, the gap between the published-protocol row and the honest rows is the value of choosing
 # the epoch on the reported video; published averages (85–88) sit above the annotators' own
 # consensus (84.3), which only that selection explains.
+
+# %% [markdown]
+# ## Exercise
+#
+# **Does the reaction matter?** From the ablation table of the verdict's source, compute the
+# difference in MR mAP between "no reaction" and the full layer, and check that the sentence
+# printed by `ablation_summary` reports the same number.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input", "nbval-ignore-output"]
+abl = source.get("ablations") or tables["ablations"]
+by_variant = {r["variant"]: r["cells"].get("MR-full-mAP") for r in abl["rows"]}
+if by_variant.get("no_reaction") and by_variant.get("default"):
+    diff_ex = by_variant["no_reaction"]["mean"] - by_variant["default"]["mean"]
+    print(f"no reaction minus full layer: {diff_ex:+.2f} MR mAP")
+    assert f"no reaction {by_variant['no_reaction']['mean']:.2f} ({diff_ex:+.2f})" in ablation_summary(abl)
+else:
+    print("no 'no reaction' row with a number in this table")
+    assert "no reaction" not in ablation_summary(abl) or "Failed" in ablation_summary(abl)
+
+
+# %% [markdown]
+# ## References
+#
+# - Lei, J., Berg, T. L. & Bansal, M. (2021). Moment-DETR and QVHighlights. *NeurIPS*.
+# - Moon, W. et al. (2023). QD-DETR. *CVPR*.
+# - Liu, Y. et al. (2022). UMT. *CVPR*.
+# - Song, Y. et al. (2015). TVSum. *CVPR*.
+# - Sun, M., Farhadi, A. & Seitz, S. (2014). YouTube Highlights. *ECCV*.
+#
+# The full list is in `docs/references.bib` (the book's bibliography page).
+

@@ -24,6 +24,14 @@
 # comparison) and the numbers go to `reports/<profile>/perf/`. Parameter counts and the memory of
 # the tensors saved for backward are exact and are compared.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - measure training and inference throughput of the three fusions on the same input;
+# - explain how the RD layer's cost grows with the number of steps $K$ and the lattice length;
+# - count the memory a training step saves for the backward pass.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -152,3 +160,30 @@ if not per:
     print("no stored paper-profile shards")
 for (ds, f), t in sorted(per.items()):
     print(f"{ds:10s} {f:16s} {np.median(t):7.2f} s / epoch (median over {len(t)} epochs)")
+
+# %% [markdown]
+# ## Exercise
+#
+# **Relative cost.** From the throughput rows of section 1, compute how many times slower (or
+# faster) a training step of the RD fusion is than one of the `concat` fusion, and check that the
+# ratio of step times equals the inverse ratio of training samples per second.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input", "nbval-ignore-output"]
+by_fusion = {r["fusion"]: r for r in thr}
+ratio_time = by_fusion["rd"]["train_step_s"] / by_fusion["concat"]["train_step_s"]
+ratio_rate = by_fusion["concat"]["train_samples_per_s"] / by_fusion["rd"]["train_samples_per_s"]
+print(f"rd / concat training step time: {ratio_time:.2f}")
+assert ratio_time > 0 and abs(ratio_time - ratio_rate) < 1e-6 * ratio_time
+
+
+# %% [markdown]
+# ## References
+#
+# - Lei, J., Berg, T. L. & Bansal, M. (2021). Moment-DETR. *NeurIPS*.
+# - Moon, W. et al. (2023). QD-DETR. *CVPR*.
+#
+# The full list is in `docs/references.bib` (the book's bibliography page).
+
