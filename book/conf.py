@@ -37,5 +37,6 @@ html_title = "RDMF course book"
 html_theme_options = {"page_width": "1180px", "sidebar_width": "260px", "fixed_sidebar": True}
 html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}
 html_static_path = []
+html_favicon = "favicon.svg"  # also spares the browser a request for /favicon.ico
 html_copy_source = False
 html_show_sourcelink = False

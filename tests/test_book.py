@@ -150,7 +150,7 @@ def test_book_renders_in_a_headless_browser(site, browser):
     assert not problems, "\n".join(problems[:40])
     # the theory pages carry their math and figures
     for page in ("notebooks/01_steady_states.html", "notebooks/02_turing_instability.html",
-                 "docs/theory.html"):
+                 "notebooks/03_numerical_validation.html", "notebooks/04_lattice_schemes.html"):
         assert math_pages[page] > 10, (page, math_pages[page])
     assert counts["images"] >= 23
 

@@ -13,6 +13,7 @@ python -m sphinx -b html -c book -q -W --keep-going -j 1 "$@" . "$out"
 cat > "$out/index.html" <<'HTML'
 <!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>RDMF course book</title>
+<link rel="icon" href="_static/favicon.svg">
 <meta http-equiv="refresh" content="0; url=book/index.html"></head>
 <body><p><a href="book/index.html">RDMF course book</a></p></body></html>
 HTML
