@@ -58,7 +58,7 @@ import numpy as np
 import sympy as sp
 import matplotlib.pyplot as plt
 
-from rdmf.figures import apply_style, save_figure
+from rdmf.figures import apply_style, data_ylim, save_figure
 from rdmf.theory import (REGIONS, NoSteadyStateError, classify_fk, dispersion_relation, fk_grid,
                          growth_rate, hopf_curve, saddle_node_k, turing_analysis, turing_curve,
                          turing_hopf_point, turing_sliver_width, most_unstable_mode)
@@ -143,12 +143,6 @@ assert analyses["Turing (sliver)"].turing_unstable and not analyses["stable"].q2
 # (Units: $D_v = 1$; for Pearson's $D_v = 10^{-5}$ multiply $q^2$ by $10^5$.)
 
 # %%
-def data_ylim(curves, margin=0.08):
-    """y-limits that hold every curve whole, with a margin."""
-    lo, hi = min(c.min() for c in curves), max(c.max() for c in curves)
-    return lo - margin * (hi - lo), hi + margin * (hi - lo)
-
-
 fig, (ax_l, ax_r) = plt.subplots(1, 2, figsize=(11, 4))
 q2 = np.linspace(0, 0.12, 600)
 curves_l = []

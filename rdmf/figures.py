@@ -67,6 +67,13 @@ def apply_style() -> None:
     })
 
 
+def data_ylim(curves, margin: float = 0.08) -> tuple[float, float]:
+    """y-limits that hold every curve whole (a list of arrays), with ``margin`` of the range."""
+    lo = min(float(min(c)) for c in curves)
+    hi = max(float(max(c)) for c in curves)
+    return lo - margin * (hi - lo), hi + margin * (hi - lo)
+
+
 def figure_bytes(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata=_PNG_METADATA, bbox_inches="tight")

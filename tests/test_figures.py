@@ -78,6 +78,11 @@ def test_show_figure_in_a_kernel_displays_without_saving(tmp_path, monkeypatch, 
     assert not list(tmp_path.rglob("*.png"))
 
 
+def test_data_ylim_holds_every_curve():
+    lo, hi = figures.data_ylim([[0.0, 1.0], [-3.0, 0.5]], margin=0.1)
+    assert (lo, hi) == (-3.4, 1.4)
+
+
 def test_scheme_colours_are_distinct():
     assert len(set(figures.SCHEME_COLORS.values())) == len(figures.SCHEME_COLORS)
     assert set(figures.SCHEME_COLORS) == set(figures.SCHEME_LINESTYLES)
