@@ -299,9 +299,8 @@ def test_ablation_summary_is_computed_from_the_cells():
 
 
 def test_ablation_figure_labels_failed_runs():
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from rdmf.experiments.plots import ablation_figure
     table = {"profile": "ci", "rows": [
         {"label": "full", "variant": "default", "cells": {"MR-full-mAP": {"mean": 20.0, "std": 0.0},

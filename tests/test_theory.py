@@ -326,8 +326,7 @@ def test_most_unstable_mode_closed_form_is_derived_and_matches_turing_analysis()
 
 
 def test_upper_state_focus_k_separates_complex_from_real_eigenvalues():
-    from rdmf.theory import (hopf_curve, jacobian, saddle_node_k, upper_state,
-                             upper_state_focus_k)
+    from rdmf.theory import hopf_curve, jacobian, saddle_node_k, upper_state, upper_state_focus_k
     for F in (0.01, 0.03, 0.05):
         k_f = upper_state_focus_k(F)
         assert hopf_curve(F) < k_f < saddle_node_k(F)
