@@ -41,7 +41,7 @@
 # %% tags=["parameters"]
 profile = "ci"
 
-# %%
+# %% tags=["nbval-ignore-output"]
 import warnings
 
 import textwrap
@@ -118,7 +118,7 @@ for index in (0, 1, 2):
 # has fewer moments per query; long moments are resampled when several do not fit, so moments are
 # a little shorter on average.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 syn_stats = qvhighlights_stats(train.folder / "annotations" / "synthetic_train.jsonl")
 real_file = None if root is None else root / "qvhighlights" / "annotations" / "highlight_train_release.jsonl"
 real_stats = qvhighlights_stats(real_file) if real_file is not None and real_file.is_file() else None
@@ -175,7 +175,7 @@ if real_stats is not None:
 # windows at a 50-frame stride, so clip times come from each video's frame rate; `match` labels;
 # the domain name is the query, encoded with MiniLM).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 real = {}
 if root is not None and (root / "tvsum").is_dir():
     real["TVSum (all domains, train)"] = build_dataset("tvsum", "train", domain="all", data_root=root)
@@ -192,7 +192,7 @@ for name, ds in real.items():
           f"video dim {st['video_dim']}, text dim {st['text_dim']}, annotators {st.get('annotators')}"
           + (f", skipped {skipped}" if skipped else ""))
 
-# %%
+# %% tags=["nbval-ignore-output"]
 if real:
     shown = [(name, ds[0]) for name, ds in real.items() if "val" in name]
     fig, axes = plt.subplots(2, len(shown), figsize=(6 * len(shown), 4), sharex="col", squeeze=False,

@@ -45,7 +45,7 @@
 # %% tags=["parameters"]
 profile = "ci"
 
-# %%
+# %% tags=["nbval-ignore-output"]
 import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto in a kernel
 
@@ -71,7 +71,7 @@ for g in GROUPS:
 # %% [markdown]
 # Run this profile's shards (finished ones are read back from `reports/<profile>/shards/`):
 
-# %%
+# %% tags=["nbval-ignore-output"]
 quiet = lambda line: None
 for group in GROUPS:
     if group in ("tvsum", "youtube") and ROOT is None:
