@@ -96,7 +96,7 @@ scenes = {r["qid"]: r for r in read_jsonl(val.folder / "annotations" / "scenes_v
 fig, axes = plt.subplots(3, 3, figsize=(12, 6.5), sharex="col", gridspec_kw={"height_ratios": [2, 1, 1]})
 for col, index in enumerate((0, 1, 2)):
     s = val[index]
-    title = "\n".join(textwrap.wrap(f"qid {s.qid}: {s.query}", 40)[:2])  # two lines at most
+    title = "\n".join(textwrap.wrap(f"qid {s.qid}: {s.query}", 40, max_lines=2, placeholder=" …"))
     plot_sample(s, axes[:, col], scores=scorer.scores(s), title=title)
     for scene in scenes[s.qid]["scenes"]:
         if scene["kind"] == "distractor":
