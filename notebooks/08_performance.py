@@ -24,6 +24,14 @@
 # comparison) and the numbers go to `reports/<profile>/perf/`. Parameter counts and the memory of
 # the tensors saved for backward are exact and are compared.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - measure training and inference throughput of the three fusions on the same input;
+# - explain how the RD layer's cost grows with the number of steps $K$ and the lattice length;
+# - count the memory a training step saves for the backward pass.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -66,7 +74,6 @@ for ax, key, title in zip(axes, ("train_samples_per_s", "infer_samples_per_s"), 
     ax.bar([r["fusion"] for r in thr], [r[key] for r in thr], color=["tab:red", "tab:blue", "tab:green"])
     ax.set(ylabel="samples / s (1 CPU thread)", title=title)
 save_figure(fig, "08_throughput", profile)
-plt.show()
 assert all(r["train_step_s"] > 0 and r["infer_s"] > 0 for r in thr)
 
 # %% [markdown]
@@ -92,7 +99,6 @@ ax.plot(Ks, 1e3 * fb, marker="s", label="forward + backward")
 ax.set(xlabel="K (steps)", ylabel="ms", title="RD integration cost vs K")
 ax.legend()
 save_figure(fig, "08_rd_cost", profile)
-plt.show()
 assert fb[-1] > fb[0], "the integration should cost more with more steps"
 
 # %% [markdown]
@@ -126,9 +132,8 @@ assert all(m["activation_mb"] > 0 for m in mem)
 # %%
 gpu = gpu_benchmarks()
 if not gpu:
-    print("No GPU measurement exists yet: reports/benchmarks/ holds no recorded GPU benchmark of "
-          "the CUDA issue, and this notebook's numbers were measured on CPU only (the session that "
-          "wrote it had no GPU).")
+    print("No recorded GPU benchmark in reports/benchmarks/: the numbers in this notebook are CPU "
+          "measurements.")
 else:
     for entry in gpu:
         data = entry["data"]
@@ -155,3 +160,30 @@ if not per:
     print("no stored paper-profile shards")
 for (ds, f), t in sorted(per.items()):
     print(f"{ds:10s} {f:16s} {np.median(t):7.2f} s / epoch (median over {len(t)} epochs)")
+
+# %% [markdown]
+# ## Exercise
+#
+# **Relative cost.** From the throughput rows of section 1, compute how many times slower (or
+# faster) a training step of the RD fusion is than one of the `concat` fusion, and check that the
+# ratio of step times equals the inverse ratio of training samples per second.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input", "nbval-ignore-output"]
+by_fusion = {r["fusion"]: r for r in thr}
+ratio_time = by_fusion["rd"]["train_step_s"] / by_fusion["concat"]["train_step_s"]
+ratio_rate = by_fusion["concat"]["train_samples_per_s"] / by_fusion["rd"]["train_samples_per_s"]
+print(f"rd / concat training step time: {ratio_time:.2f}")
+assert ratio_time > 0 and abs(ratio_time - ratio_rate) < 1e-6 * ratio_time
+
+
+# %% [markdown]
+# ## References
+#
+# - Lei, J., Berg, T. L. & Bansal, M. (2021). Moment-DETR. *NeurIPS*.
+# - Moon, W. et al. (2023). QD-DETR. *CVPR*.
+#
+# The full list is in `docs/references.bib` (the book's bibliography page).
+

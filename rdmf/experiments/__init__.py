@@ -1,4 +1,4 @@
-"""Experiments and reports (issue 6): protocols per profile, the resumable shard runner,
+"""Experiments and reports: protocols per profile, the resumable shard runner,
 tables beside the published numbers, the README headline block. See docs/experiments.md."""
 
 from .protocols import (ABLATIONS, FUSIONS, GROUPS, PROFILES, Budget, Shard, budget,  # noqa: F401
