@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -55,7 +55,7 @@ from rdmf.theory import (bogdanov_takens_point, hopf_curve, hopf_F, jacobian, pa
                          upper_state, upper_state_focus_k)
 from rdmf.theory.plot import draw_fk_map
 from rdmf.theory.profiles import theory_settings
-from rdmf.theory.steady_states import F_ as F, k_ as k, u_ as u, v_ as v
+from rdmf.theory.steady_states import F_ as F, k_ as k, v_ as v
 
 apply_style()
 settings = theory_settings(profile)

@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -60,10 +60,9 @@ import matplotlib.pyplot as plt
 
 from rdmf.figures import apply_style, data_ylim, save_figure
 from rdmf.theory import (REGIONS, NoSteadyStateError, classify_fk, dispersion_relation, fk_grid,
-                         growth_rate, hopf_curve, saddle_node_k, turing_analysis, turing_curve,
-                         turing_hopf_point, turing_sliver_width, most_unstable_mode)
+                         growth_rate, hopf_curve, saddle_node_k, turing_analysis, turing_hopf_point, turing_sliver_width, most_unstable_mode)
 from rdmf.theory.pearson import SeedExperiment, finite_seed_experiment
-from rdmf.theory.plot import draw_fk_map, scatter_fk
+from rdmf.theory.plot import draw_fk_map
 from rdmf.theory.profiles import theory_settings
 from rdmf.theory import jacobian
 from rdmf.theory.steady_states import F_, Du_, Dv_, k_, lam_, q2_, u_, v_
@@ -371,7 +370,8 @@ assert abs(a_ex.sigma_critical - closed) < 1e-12 and a_ex.sigma_critical > 1
 
 # 2. band edges
 a_ex = turing_analysis(F_s, k_s, 1.5 * sc, 1.0)
-Delta_ex = lambda p: a_ex.det - p * a_ex.h + p * p * a_ex.Du * a_ex.Dv
+def Delta_ex(p):
+    return a_ex.det - p * a_ex.h + p * p * a_ex.Du * a_ex.Dv
 print("band:", tuple(round(e, 6) for e in a_ex.q2_band),
       "| Delta at the edges:", [f"{Delta_ex(e):.1e}" for e in a_ex.q2_band])
 assert all(abs(Delta_ex(e)) < 1e-12 for e in a_ex.q2_band)

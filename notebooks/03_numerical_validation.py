@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -49,7 +49,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from rdmf.figures import SCHEME_COLORS, SCHEME_LINESTYLES, apply_style, save_figure
-from rdmf.io import atomic_write_json
+from rdmf.reports import write_report_json
 from rdmf.paths import reports_dir
 from rdmf.numerics.linear import upper_state
 from rdmf.numerics.validation import (TURING_NARROW, TURING_WIDE, measure_growth_rate,
@@ -240,7 +240,7 @@ results["pypde"] = {"1d": d1, "2d": d2}
 
 # %%
 path = reports_dir(profile) / "03_numerical_validation.json"
-atomic_write_json(path, results)
+write_report_json(path, results)  # floats rounded to 6 significant digits
 print("wrote", path.relative_to(reports_dir(profile).parent.parent))
 
 # %% [markdown]

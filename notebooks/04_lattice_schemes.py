@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -49,12 +49,13 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from rdmf.figures import SCHEME_COLORS, SCHEME_LINESTYLES, apply_style, save_figure, show_figure
-from rdmf.io import atomic_write_json
-from rdmf.paths import reports_dir
+from rdmf.figures import SCHEME_COLORS, SCHEME_LINESTYLES, apply_style, save_figure
+from rdmf.io import read_json
+from rdmf.reports import write_report_json
+from rdmf.paths import repo_root, reports_dir
 from rdmf.numerics import StabilityError, integrate
 from rdmf.numerics.validation import (TURING_NARROW, convergence_study, invariant_region_runs,
-                                      pattern_run, scheme_costs, settings)
+                                      pattern_run, settings)
 from rdmf.theory import (continuous_band, discrete_dispersion, explicit_counterexample,
                          explicit_diffusion_bound, explicit_exit_state, invariant_v_bound,
                          lattice_eigenvalues, min_unstable_length, semi_implicit_invariant_region)
@@ -321,25 +322,29 @@ results["convergence"] = {"dts": conv.dts, "errors": conv.errors, "orders": conv
 #
 # ## 7. Cost per step
 #
-# Wall-clock time per step on a ragged batch shaped like a QVHighlights batch (times vary between
-# runs and machines: `reports/<profile>/04_lattice_schemes.json` keeps them; the figure is shown,
-# not saved, so that re-running the notebook changes no saved figure). The stencil
-# schemes cost $O(L)$ per channel, the DCT splitting two dense $L \times L$ products, $O(L^2)$.
+# Wall-clock time per step on a ragged batch shaped like a QVHighlights batch. Timings belong to
+# a machine, not to the science, so this notebook does not time anything: it plots what
+# `benchmarks/bench_cpu.py` measured (`reports/benchmarks/cpu_performance.json`, which names the
+# machine; re-run the script to measure yours). The stencil schemes cost $O(L)$ per channel, the
+# DCT splitting two dense $L \times L$ products, $O(L^2)$.
 
 # %%
-B, C, L = cfg["cost_B"], cfg["cost_C"], cfg["cost_L"]
-cost = scheme_costs(B, C, L, cfg["cost_steps"])
+bench = read_json(repo_root() / "reports" / "benchmarks" / "cpu_performance.json")
+cost, shape = bench["scheme_cost"]["seconds_per_step"], bench["scheme_cost"]["shape"]
+B, C, L = shape["B"], shape["C"], shape["L"]
+print(f"measured by benchmarks/bench_cpu.py on {bench['date']}: {bench['machine']['processor']}, "
+      f"torch {bench['machine']['torch']}, {bench['machine']['torch_threads']} thread")
 for s, sec in cost.items():
     print(f"{s:13s} {1e3 * sec:.3f} ms per step  (B, C, L) = ({B}, {C}, {L})")
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.bar(list(cost), [1e3 * c for c in cost.values()], color=[SCHEME_COLORS[s] for s in cost])
 ax.set_ylabel("ms per step"); ax.set_title(f"(B, C, L) = ({B}, {C}, {L}), float32, CPU")
-show_figure(fig)  # shown, not saved: timings change on every run, saved figures must not
-results["seconds_per_step"] = cost
+save_figure(fig, "04_scheme_cost", profile)
+assert cost["dct"] > 0 and cost["semi_implicit"] > 0
 
 # %%
 path = reports_dir(profile) / "04_lattice_schemes.json"
-atomic_write_json(path, results)
+write_report_json(path, results)  # floats rounded to 6 significant digits
 print("wrote", path.relative_to(reports_dir(profile).parent.parent))
 
 # %% [markdown]

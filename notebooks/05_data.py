@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -12,6 +12,8 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   rdmf:
+#     uses_real_data: true
 # ---
 
 # %% [markdown]
@@ -41,7 +43,7 @@
 # %% tags=["parameters"]
 profile = "ci"
 
-# %% tags=["nbval-ignore-output"]
+# %%
 import warnings
 
 import textwrap
@@ -54,7 +56,8 @@ from rdmf.data.base import DataWarning
 from rdmf.data.report import compare_stats, markdown_table, plot_sample, settings, trivial_table
 from rdmf.data.stats import dataset_stats, qvhighlights_stats
 from rdmf.figures import apply_style, save_figure
-from rdmf.io import atomic_write_json, atomic_write_text, read_jsonl
+from rdmf.io import atomic_write_text, read_jsonl
+from rdmf.reports import write_report_json
 from rdmf.paths import data_root, reports_dir
 
 warnings.simplefilter("ignore", DataWarning)   # skipped ids are printed below instead
@@ -118,7 +121,7 @@ for index in (0, 1, 2):
 # has fewer moments per query; long moments are resampled when several do not fit, so moments are
 # a little shorter on average.
 
-# %% tags=["nbval-ignore-output"]
+# %%
 syn_stats = qvhighlights_stats(train.folder / "annotations" / "synthetic_train.jsonl")
 real_file = None if root is None else root / "qvhighlights" / "annotations" / "highlight_train_release.jsonl"
 real_stats = qvhighlights_stats(real_file) if real_file is not None and real_file.is_file() else None
@@ -130,7 +133,8 @@ frozen = {"duration_150_fraction": synth_stats.DURATION_150_FRACTION,
           "annotator_corr": synth_stats.SALIENCY_ANNOTATOR_CORR,
           "relevant_fraction": synth_stats.RELEVANT_FRACTION}
 print(f"{'statistic':32s} {'synthetic':>10s} {'real train':>11s} {'frozen':>8s}")
-fmt = lambda x: "-" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+def fmt(x):
+    return "-" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
 for label, a, b, c in compare_stats(syn_stats, real_stats, frozen):
     print(f"{label:32s} {fmt(a):>10s} {fmt(b):>11s} {fmt(c):>8s}")
 print("saliency marginal P(0..4): synthetic", np.round(syn_stats["saliency_marginal"], 3).tolist())
@@ -161,7 +165,7 @@ axes[2].set(xlabel="saliency score (0-4)", ylabel="fraction of relevant clips",
 for ax in axes:
     ax.legend(fontsize=8)
 fig.tight_layout()
-save_figure(fig, "05_synthetic_vs_real_stats", profile)
+save_figure(fig, "05_synthetic_vs_real_stats", profile, lacks_data=real_stats is None)
 assert 1.3 < syn_stats["moments_per_query_mean"] < 1.8
 assert np.allclose(syn_stats["saliency_marginal"], synth_stats.SALIENCY_MARGINAL, atol=0.06)
 if real_stats is not None:
@@ -175,7 +179,7 @@ if real_stats is not None:
 # windows at a 50-frame stride, so clip times come from each video's frame rate; `match` labels;
 # the domain name is the query, encoded with MiniLM).
 
-# %% tags=["nbval-ignore-output"]
+# %%
 real = {}
 if root is not None and (root / "tvsum").is_dir():
     real["TVSum (all domains, train)"] = build_dataset("tvsum", "train", domain="all", data_root=root)
@@ -192,7 +196,7 @@ for name, ds in real.items():
           f"video dim {st['video_dim']}, text dim {st['text_dim']}, annotators {st.get('annotators')}"
           + (f", skipped {skipped}" if skipped else ""))
 
-# %% tags=["nbval-ignore-output"]
+# %%
 if real:
     shown = [(name, ds[0]) for name, ds in real.items() if "val" in name]
     fig, axes = plt.subplots(2, len(shown), figsize=(6 * len(shown), 4), sharex="col", squeeze=False,
@@ -224,7 +228,7 @@ gt_rows = read_jsonl(val.folder / "annotations" / "synthetic_val.jsonl")
 table = trivial_table(train.samples(), val.samples(), gt_rows)
 print(markdown_table(table))
 out = reports_dir(profile)
-atomic_write_json(out / "05_trivial_predictors.json",
+write_report_json(out / "05_trivial_predictors.json",
                   {"dataset": f"synthetic {cfg['synthetic_size']} val (SYNTHETIC)",
                    "generator_version": synth.GENERATOR_VERSION, "metrics": table}, ndigits=2)
 atomic_write_text(out / "05_trivial_predictors.md", markdown_table(table) + "\n")

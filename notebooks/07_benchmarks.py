@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -12,6 +12,8 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   rdmf:
+#     uses_real_data: true
 # ---
 
 # %% [markdown]
@@ -45,13 +47,12 @@
 # %% tags=["parameters"]
 profile = "ci"
 
-# %% tags=["nbval-ignore-output"]
+# %%
 import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto in a kernel
 
 import json
 import numpy as np
-import matplotlib.pyplot as plt
 import torch
 
 from rdmf.figures import apply_style, save_figure
@@ -71,8 +72,9 @@ for g in GROUPS:
 # %% [markdown]
 # Run this profile's shards (finished ones are read back from `reports/<profile>/shards/`):
 
-# %% tags=["nbval-ignore-output"]
-quiet = lambda line: None
+# %%
+def quiet(line):
+    return None
 for group in GROUPS:
     if group in ("tvsum", "youtube") and ROOT is None:
         continue

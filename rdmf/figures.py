@@ -42,6 +42,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .io import atomic_write_bytes  # noqa: E402
 from .paths import reports_dir  # noqa: E402
+from .reports import keep_without_data  # noqa: E402
 
 DPI = 110
 # PNG metadata: no software version, no timestamp -> byte-identical re-runs.
@@ -100,15 +101,20 @@ def show_figure(fig) -> bytes:
     return png
 
 
-def save_figure(fig, name: str, profile: str = "ci", *, close: bool = False) -> Path:
+def save_figure(fig, name: str, profile: str = "ci", *, close: bool = False,
+                lacks_data: bool = False) -> Path:
     """Save ``fig`` as ``reports/<profile>/figures/<name>.png`` (atomically) and return the path.
 
     Inside a kernel the saved PNG is also shown inline and the figure is closed (so the inline
     backend does not show it a second time); elsewhere it is closed only with ``close=True``.
+    ``lacks_data=True`` says this run lacks the real data the figure is made from: an existing
+    file (made with the data) is then kept, and the figure shown inline is this run's
+    (``rdmf.reports.keep_without_data``).
     """
     path = reports_dir(profile) / "figures" / f"{name}.png"
     png = figure_bytes(fig)
-    atomic_write_bytes(path, png)
+    if not keep_without_data(path, not lacks_data):
+        atomic_write_bytes(path, png)
     if display_png(png) or close:
         plt.close(fig)
     return path

@@ -290,7 +290,8 @@ def test_synthetic_results_of_another_generator_version_are_stale():
 
 def test_ablation_summary_is_computed_from_the_cells():
     from rdmf.experiments.tables import ablation_summary
-    cell = lambda m, n=1: {"mean": m, "std": 0.0, "n": n}
+    def cell(m, n=1):
+        return {"mean": m, "std": 0.0, "n": n}
     table = {"rows": [
         {"label": "RDMF (semi-implicit)", "variant": "default", "cells": {"MR-full-mAP": cell(23.6)}},
         {"label": "no reaction (diffusion only)", "variant": "no_reaction",

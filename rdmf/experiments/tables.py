@@ -304,7 +304,8 @@ def ablation_summary(table: dict, metric: str = "MR-full-mAP") -> str:
     if full_cell is None:
         return f"The full layer has no {metric} in this table: no ablation result."
     base = full_cell["mean"]
-    short = lambda r: r["label"].split(" (")[0]
+    def short(r):
+        return r["label"].split(" (")[0]
     scored = [(r, r["cells"][metric]) for r in rows
               if r is not full and r["cells"].get(metric) is not None]
     scored.sort(key=lambda rc: -rc[1]["mean"])
