@@ -176,7 +176,7 @@ by_fusion = {r["fusion"]: r for r in thr}
 ratio_time = by_fusion["rd"]["train_step_s"] / by_fusion["concat"]["train_step_s"]
 ratio_rate = by_fusion["concat"]["train_samples_per_s"] / by_fusion["rd"]["train_samples_per_s"]
 print(f"rd / concat training step time: {ratio_time:.2f}")
-assert ratio_time > 0 and abs(ratio_time - ratio_rate) < 1e-6 * ratio_time
+assert ratio_time > 0 and abs(ratio_time - ratio_rate) < 1e-4 * ratio_time  # the file keeps 6 digits
 
 
 # %% [markdown]
