@@ -69,8 +69,8 @@ def fusion_throughput(fusion: str, *, batch: int = 8, clips: int = 75, hidden: i
     cfg = preset("qvhighlights", fusion=fusion, hidden=hidden, heads=heads, ffn_dim=4 * hidden,
                  video_dim=video_dim, text_dim=text_dim, progress=False, **overrides)
     torch.manual_seed(0)
-    model = build_model(cfg)
-    crit = Criterion(cfg)
+    model = build_model(cfg.model)
+    crit = Criterion(cfg.loss)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     video, vmask, text, tmask = _inputs(batch, clips, video_dim, text_dim, tokens)
     spans = [torch.tensor([[0.5, 0.2]]) for _ in range(batch)]
@@ -152,7 +152,7 @@ def activation_memory_mb(fusion: str, *, batch: int = 8, clips: int = 75, hidden
     cfg = preset("qvhighlights", fusion=fusion, hidden=hidden, heads=heads, ffn_dim=4 * hidden,
                  video_dim=video_dim, text_dim=text_dim, progress=False)
     torch.manual_seed(0)
-    model = build_model(cfg).train()
+    model = build_model(cfg.model).train()
     video, vmask, text, tmask = _inputs(batch, clips, video_dim, text_dim, tokens)
     seen: dict[int, int] = {}
 

@@ -28,22 +28,22 @@ YOUTUBE_DOMAINS = ("dog", "parkour")
 #: QD-DETR's TVSum seeds
 PUBLISHED_TVSUM_SEEDS = (0, 1, 2, 3, 2017)
 
-#: RDMF ablations: name -> TrainConfig overrides (fusion = rd). "default" is the reference layer.
+#: RDMF ablations: name -> run-config changes (fusion = rd). "default" is the reference layer.
 ABLATIONS: dict[str, dict[str, Any]] = {
     "default": {},
-    "no_diffusion": {"rd_diffusion": False},
-    "no_reaction": {"rd_reaction": False},
-    "K1": {"rd_steps": 1},
-    "K4": {"rd_steps": 4},
-    "K16": {"rd_steps": 16},
-    "fixed_kinetics": {"rd_learn_kinetics": False, "rd_text_kinetics": False},
-    "no_text_kinetics": {"rd_text_kinetics": False},
-    "explicit_euler": {"rd_scheme": "explicit"},
+    "no_diffusion": {"model.rd.diffusion": False},
+    "no_reaction": {"model.rd.reaction": False},
+    "K1": {"model.rd.steps": 1},
+    "K4": {"model.rd.steps": 4},
+    "K16": {"model.rd.steps": 16},
+    "fixed_kinetics": {"model.rd.learn_kinetics": False, "model.rd.text_kinetics": False},
+    "no_text_kinetics": {"model.rd.text_kinetics": False},
+    "explicit_euler": {"model.rd.scheme": "explicit"},
     # the reference dt range (≤ 2) breaks explicit Euler's step condition at once; this variant
     # keeps dt where dt (v² + F) ≤ 1 − 2 r can hold for v ≤ 1
-    "explicit_euler_small_dt": {"rd_scheme": "explicit", "rd_dt_range": (0.05, 0.45),
-                                "rd_dt_init": 0.4},
-    "dct_splitting": {"rd_scheme": "dct"},
+    "explicit_euler_small_dt": {"model.rd.scheme": "explicit", "model.rd.dt_range": (0.05, 0.45),
+                                "model.rd.dt_init": 0.4},
+    "dct_splitting": {"model.rd.scheme": "dct"},
 }
 ABLATION_LABELS = {
     "default": "RDMF (semi-implicit, K = 8, learnable + text-conditioned kinetics)",
@@ -111,22 +111,23 @@ class Budget:
                                       # not share (e.g. more epochs than the ablations)
 
 
-_TINY = {"hidden": 32, "heads": 4, "ffn_dim": 64, "num_queries": 5, "eval_batch_size": 32}
-_SMALL = {"hidden": 64, "heads": 4, "ffn_dim": 256}
-_MID = {"hidden": 128, "heads": 8, "ffn_dim": 512}
+_TINY = {"model.hidden": 32, "model.heads": 4, "model.ffn_dim": 64, "model.num_queries": 5,
+         "eval.batch_size": 32}
+_SMALL = {"model.hidden": 64, "model.heads": 4, "model.ffn_dim": 256}
+_MID = {"model.hidden": 128, "model.heads": 8, "model.ffn_dim": 512}
 
 PROFILES: dict[str, dict[str, Budget]] = {
     "ci": {
         "synthetic": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32,
-                            overrides={**_TINY, "batch_size": 16, "lr": 1e-3}),
+                            overrides={**_TINY, "optim.batch_size": 16, "optim.lr": 1e-3}),
         "tvsum": Budget(epochs=3, seeds=(0,), domains=("BK",), overrides=_TINY),
         "youtube": Budget(epochs=2, seeds=(0,), domains=("parkour",), n_train=8, n_val=4,
                           overrides=_TINY),
         "ablations": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32, fusions=("rd",),
                             variants=("default", "no_diffusion", "K1"),
-                            overrides={**_TINY, "batch_size": 16, "lr": 1e-3}),
+                            overrides={**_TINY, "optim.batch_size": 16, "optim.lr": 1e-3}),
         "robustness": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32, noises=(1.0,),
-                             overrides={**_TINY, "batch_size": 16, "lr": 1e-3}),
+                             overrides={**_TINY, "optim.batch_size": 16, "optim.lr": 1e-3}),
     },
     "default": {
         # synthetic groups: the synthetic preset's CPU recipe as it is (the short run of the
@@ -195,48 +196,47 @@ def shards(profile: str, group: str) -> list[Shard]:
 
 
 def shard_config(profile: str, group: str, shard: Shard, data_root: str | None = None):
-    """The :class:`rdmf.train.TrainConfig` of a shard: the data set's preset, the profile's
+    """The :class:`rdmf.train.config.RunConfig` of a shard: the data set's preset, the profile's
     budget overrides, the variant's RDMF overrides. Same budget for every fusion."""
     from rdmf.train.config import preset
     b = budget(profile, group)
-    changes: dict[str, Any] = {**b.overrides, "fusion": shard.fusion, "seed": shard.seed,
-                               "epochs": b.epochs, "progress": False, "device": "cpu"}
+    changes: dict[str, Any] = {**b.overrides, "model.fusion": shard.fusion, "seed": shard.seed,
+                               "optim.epochs": b.epochs, "progress": False, "device": "cpu"}
     if shard.dataset == "synthetic":
-        changes["size"] = b.size
+        changes["data.size"] = b.size
     else:
-        changes["domain"] = shard.domain
+        changes["data.domain"] = shard.domain
         if data_root is not None:
-            changes["data_root"] = str(data_root)
+            changes["data.data_root"] = str(data_root)
     if shard.variant != "default":
         if shard.variant not in ABLATIONS:
             raise ValueError(f"unknown ablation variant {shard.variant!r}; choose one of "
                              f"{', '.join(ABLATIONS)}")
         changes.update(ABLATIONS[shard.variant])
         if shard.variant.startswith("explicit_euler"):
-            changes["rd_explicit_on_violation"] = "raise"
-    return preset(PRESET[shard.dataset], **changes)
+            changes["model.rd.explicit_on_violation"] = "raise"
+    return preset(PRESET[shard.dataset], changes)
 
 
 def deviations(profile: str, group: str) -> list[str]:
     """Plain-language differences between this profile's budget and the published protocol."""
-    from rdmf.train.config import PRESETS
+    from rdmf.train.config import preset
     b = budget(profile, group)
     out = []
     ref_hidden = 256
-    settings = {**PRESETS[PRESET[GROUP_DATASET[group]]], **b.overrides}
-    hidden = settings.get("hidden", ref_hidden)
-    if hidden != ref_hidden:
-        out.append(f"hidden width {hidden} (reference 256, FFN {settings.get('ffn_dim', 1024)} "
-                   "vs 1024)")
+    config = preset(PRESET[GROUP_DATASET[group]], b.overrides)
+    if config.model.hidden != ref_hidden:
+        out.append(f"hidden width {config.model.hidden} (reference 256, FFN "
+                   f"{config.model.ffn_dim} vs 1024)")
     if group in ("synthetic", "synthetic_short", "ablations", "robustness"):
         out.append(f"synthetic set size {b.size!r}"
                    + (f", first {b.n_train} train / {b.n_val} val queries" if b.n_train else "")
                    + f"; {b.epochs} epochs (synthetic preset 12, reference 200)")
-        if settings.get("decoder_queries", "learned") != "learned":
+        if config.model.decoder_queries != "learned":
             out.append("the synthetic preset's CPU recipe: batch "
-                       f"{settings.get('batch_size', 32)}, lr {settings.get('lr', 1e-4):g}, no "
+                       f"{config.optim.batch_size}, lr {config.optim.lr:g}, no "
                        "dropout, text-conditioned saliency read-out, dense clip loss, decoder queries "
-                       f"'{settings['decoder_queries']}' (reference: learned queries)")
+                       f"'{config.model.decoder_queries}' (reference: learned queries)")
         if len(b.seeds) < 3:
             out.append(f"seeds {list(b.seeds)} (issue asks for 3)")
     if group == "tvsum":
