@@ -105,8 +105,8 @@ def test_run_shard_writes_result_and_skips_when_done(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "generated_data_dir", lambda: tmp_path / "data")
     monkeypatch.setattr(runner, "reports_dir", lambda profile: tmp_path / "reports" / profile)
     import dataclasses
-    tiny = dataclasses.replace(P.PROFILES["ci"]["synthetic"], epochs=1, n_train=16, n_val=8)
-    monkeypatch.setitem(P.PROFILES["ci"], "synthetic", tiny)
+    tiny = dataclasses.replace(P.BUDGETS["ci"]["synthetic"], epochs=1, n_train=16, n_val=8)
+    monkeypatch.setitem(P.BUDGETS["ci"], "synthetic", tiny)
     shard = P.shards("ci", "synthetic")[0]
     res = runner.run_shard("ci", "synthetic", shard)
     assert res["status"] == "done" and res["epochs"] == P.budget("ci", "synthetic").epochs
@@ -125,7 +125,7 @@ def test_run_shard_writes_result_and_skips_when_done(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(runner, "generated_data_dir", lambda: tmp_path / "data")
     monkeypatch.setattr(runner, "reports_dir", lambda profile: tmp_path / "reports" / profile)
-    monkeypatch.setitem(P.PROFILES["ci"], "synthetic", tiny)
+    monkeypatch.setitem(P.BUDGETS["ci"], "synthetic", tiny)
     before = {p.name: p.read_bytes() for p in stored.iterdir()}
     redo = runner.run_shard("ci", "synthetic", shard, force=True, record=False,
                             keep_checkpoints=True)

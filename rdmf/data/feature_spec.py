@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from rdmf.data.qvhighlights import CLIP_LEN_S
+from rdmf.data.sample import CLIP_LEN_S
 
 
 @dataclass(frozen=True)

@@ -20,21 +20,11 @@ import numpy as np
 import torch
 
 from rdmf.paths import repo_root
-
-PERF_PROFILES = {
-    "ci": {"batch": 2, "clips": 75, "hidden": 64, "repeats": 1, "K": (1, 4, 8, 16),
-           "rd_batch": 8, "rd_channels": 16},
-    "default": {"batch": 8, "clips": 75, "hidden": 128, "repeats": 3, "K": (1, 2, 4, 8, 16, 32),
-                "rd_batch": 32, "rd_channels": 16},
-    "paper": {"batch": 32, "clips": 75, "hidden": 256, "repeats": 5, "K": (1, 2, 4, 8, 16, 32, 64),
-              "rd_batch": 32, "rd_channels": 16},
-}
-
+from rdmf.profiles import profile_settings
 
 def perf_settings(profile: str) -> dict:
-    if profile not in PERF_PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PERF_PROFILES)}")
-    return PERF_PROFILES[profile]
+    """Problem sizes and repeats of ``profile`` (:data:`rdmf.profiles.PROFILES`)."""
+    return profile_settings(profile, "perf")
 
 
 def _inputs(batch: int, clips: int, video_dim: int, text_dim: int, tokens: int, seed: int = 0):

@@ -5,13 +5,9 @@ Its id is derived from its content only (not from the group that asked for it), 
 groups needing the same run (e.g. the synthetic comparison and the robustness sweep at the
 default noise) share one result.
 
-Profiles (see docs/experiments.md):
-
-- ``ci``: tiny models and subsets, seconds per group; what the stored notebook outputs show.
-- ``default``: a reader's CPU run (notebooks 06-08 together within ~12 minutes on 2 cores).
-- ``paper``: the protocol this session could afford on 2 shared CPU cores. It is a REDUCED
-  budget; :func:`deviations` lists every difference from the published protocol, and every
-  table prints it.
+The profiles (``ci``, ``default``, ``paper``) and each one's budgets per group are in
+:mod:`rdmf.profiles`; :func:`deviations` lists every difference of a budget from the published
+protocol, and every table prints it.
 """
 
 from __future__ import annotations
@@ -19,12 +15,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rdmf.paths import check_profile
+from rdmf.data.tvsum import TVSUM_DOMAINS
+from rdmf.data.youtube import YOUTUBE_DOMAINS
+from rdmf.model.fusion import FUSIONS
+from rdmf.profiles import PROFILES, check_profile, profile_settings
 
 GROUPS = ("synthetic", "synthetic_short", "tvsum", "youtube", "ablations", "robustness")
-FUSIONS = ("rd", "concat", "cross_attention")
-TVSUM_DOMAINS = ("VT", "VU", "GA", "MS", "PK", "PR", "FM", "BK", "BT", "DS")
-YOUTUBE_DOMAINS = ("dog", "parkour")
 #: QD-DETR's TVSum seeds
 PUBLISHED_TVSUM_SEEDS = (0, 1, 2, 3, 2017)
 
@@ -111,63 +107,36 @@ class Budget:
                                       # not share (e.g. more epochs than the ablations)
 
 
-_TINY = {"model.hidden": 32, "model.heads": 4, "model.ffn_dim": 64, "model.num_queries": 5,
-         "eval.batch_size": 32}
-_SMALL = {"model.hidden": 64, "model.heads": 4, "model.ffn_dim": 256}
-_MID = {"model.hidden": 128, "model.heads": 8, "model.ffn_dim": 512}
-
-PROFILES: dict[str, dict[str, Budget]] = {
-    "ci": {
-        "synthetic": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32,
-                            overrides={**_TINY, "optim.batch_size": 16, "optim.lr": 1e-3}),
-        "tvsum": Budget(epochs=3, seeds=(0,), domains=("BK",), overrides=_TINY),
-        "youtube": Budget(epochs=2, seeds=(0,), domains=("parkour",), n_train=8, n_val=4,
-                          overrides=_TINY),
-        "ablations": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32, fusions=("rd",),
-                            variants=("default", "no_diffusion", "K1"),
-                            overrides={**_TINY, "optim.batch_size": 16, "optim.lr": 1e-3}),
-        "robustness": Budget(epochs=2, seeds=(0,), n_train=64, n_val=32, noises=(1.0,),
-                             overrides={**_TINY, "optim.batch_size": 16, "optim.lr": 1e-3}),
-    },
-    "default": {
-        # synthetic groups: the synthetic preset's CPU recipe as it is (the short run of the
-        # "learns for real" test), on the whole CI set
-        "synthetic": Budget(epochs=12, seeds=(0,)),
-        "tvsum": Budget(epochs=10, seeds=(0,), domains=TVSUM_DOMAINS, overrides=_SMALL),
-        "youtube": Budget(epochs=3, seeds=(0,), domains=YOUTUBE_DOMAINS, overrides=_SMALL),
-        "ablations": Budget(epochs=12, seeds=(0,), fusions=("rd",),
-                            variants=("default", "no_diffusion", "no_reaction", "K1",
-                                      "fixed_kinetics")),
-        "robustness": Budget(epochs=12, seeds=(0,), noises=(1.0, 2.0)),
-    },
-    "paper": {
-        # the main comparison at 30 epochs (tag: not shared with the 12-epoch ablation /
-        # robustness runs, whose noise-1 rows are the same comparison at the preset's 12)
-        "synthetic": Budget(epochs=30, seeds=(0, 1, 2), tag="e30"),
-        # the same comparison at the synthetic preset's 12 epochs (shares their seed-0 runs)
-        "synthetic_short": Budget(epochs=12, seeds=(0, 1, 2)),
-        "tvsum": Budget(epochs=20, seeds=(0,), domains=TVSUM_DOMAINS,
-                        folds=("std", "loo0", "loo1", "loo2", "loo3"), overrides={}),
-        "youtube": Budget(epochs=10, seeds=(0,), domains=YOUTUBE_DOMAINS, overrides={}),
-        "ablations": Budget(epochs=12, seeds=(0,), fusions=("rd",), variants=tuple(ABLATIONS)),
-        "robustness": Budget(epochs=12, seeds=(0,), noises=(0.5, 1.0, 2.0)),
-    },
-}
-
 GROUP_DATASET = {"synthetic": "synthetic", "synthetic_short": "synthetic", "tvsum": "tvsum",
                  "youtube": "youtube",
                  "ablations": "synthetic", "robustness": "synthetic"}
 PRESET = {"synthetic": "synthetic", "tvsum": "tvsum", "youtube": "youtube"}
-# ci and default: the short comparison IS the synthetic comparison (same shards, no extra cost)
-for _name in ("ci", "default"):
-    PROFILES[_name]["synthetic_short"] = PROFILES[_name]["synthetic"]
+#: every domain of a data set (what ``domains="all"`` of a profile's budget means)
+ALL_DOMAINS = {"tvsum": TVSUM_DOMAINS, "youtube": YOUTUBE_DOMAINS}
+
+
+def _budget(group: str, spec: dict[str, Any]) -> Budget:
+    """A profile's budget mapping (:data:`rdmf.profiles.PROFILES`) as a :class:`Budget`."""
+    spec = dict(spec)
+    if spec.get("domains") == "all":
+        spec["domains"] = ALL_DOMAINS[GROUP_DATASET[group]]
+    if spec.get("variants") == "all":
+        spec["variants"] = tuple(ABLATIONS)
+    return Budget(**spec)
+
+
+#: profile -> group -> Budget, from each profile's ``experiments`` settings
+BUDGETS: dict[str, dict[str, Budget]] = {
+    profile: {group: _budget(group, spec)
+              for group, spec in profile_settings(profile, "experiments").items()}
+    for profile in PROFILES}
 
 
 def budget(profile: str, group: str) -> Budget:
     check_profile(profile)
     if group not in GROUPS:
         raise ValueError(f"unknown experiment group {group!r}; choose one of {', '.join(GROUPS)}")
-    return PROFILES[profile][group]
+    return BUDGETS[profile][group]
 
 
 def shards(profile: str, group: str) -> list[Shard]:
