@@ -41,11 +41,11 @@ from rdmf.io import atomic_write_json
 from rdmf.paths import reports_dir
 from rdmf.experiments.perf import (activation_memory_mb, fusion_throughput, gpu_benchmarks,
                                    machine, perf_settings, rd_step_cost)
+from rdmf.model.fusion import FUSIONS
 
 torch.set_num_threads(1)
 apply_style()
 S = perf_settings(profile)
-FUSIONS = ("rd", "concat", "cross_attention")
 out_dir = reports_dir(profile) / "perf"
 print({k: v for k, v in S.items()})
 
