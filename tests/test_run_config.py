@@ -92,3 +92,30 @@ def test_committed_result_configs_load_through_the_converter():
         if not any(key in flat for key in ("model", "data")):
             _check_converted(flat, str(path))
         assert from_dict(flat, source=str(path)).metric_name
+
+
+def test_a_checkpoint_of_the_flat_layout_loads_and_resumes(tmp_path):
+    """Checkpoints record the config and feature spec as dicts; those of the flat layout load
+    through the same converter (the model, evaluation and resuming see the same config)."""
+    from rdmf.train import train
+    from rdmf.train.checkpoint import load_checkpoint, save_checkpoint
+    from rdmf.train.engine import load_model
+    from rdmf.train.toy import toy_samples
+    data = toy_samples(8, seed=0), toy_samples(4, seed=1)
+    config = run_config(hidden=16, heads=2, ffn_dim=32, enc_layers=1, dec_layers=1,
+                        rd_channels=4, batch_size=4, epochs=1, progress=False, device="cpu")
+    train(config, tmp_path, datasets=data)
+    flat_names = {dotted: flat for flat, dotted in FLAT_NAMES.items()}
+    for name in ("best.ckpt", "last.ckpt"):
+        state = load_checkpoint(tmp_path / name)
+        flat = {flat_names[k]: v for k, v in flatten(state["config"]).items()}
+        spec = state["feature_spec"]
+        old_spec = {"video_feature_types": spec["video_feature_types"],
+                    "video_dim": spec["video_dim"], "text_encoder": spec["text_encoder"],
+                    "text_dim": spec["text_dim"], "clip_len_s": spec["clip_len_s"]}
+        save_checkpoint(tmp_path / name, {**state, "config": flat, "feature_spec": old_spec})
+    _, loaded, loaded_spec, _ = load_model(tmp_path, "last")
+    assert loaded == from_dict(flat)      # flat: last.ckpt's, the loop's last
+    assert loaded.model.video_dim == 16 and loaded_spec.video_dim == 16
+    summary = train(config.replace(epochs=2), tmp_path, datasets=data)   # resumes
+    assert summary["epochs"] == 2
