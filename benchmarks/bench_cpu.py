@@ -17,20 +17,21 @@ import time
 
 import torch
 
-from rdmf.experiments.perf import (PERF_PROFILES, fusion_throughput, machine, perf_settings,
+from rdmf.experiments.perf import (fusion_throughput, machine, perf_settings,
                                    rd_step_cost)
 from rdmf.numerics.validation import scheme_costs
 from rdmf.paths import repo_root
+from rdmf.profiles import PROFILES
+from rdmf.profiles import PROFILES
 from rdmf.reports import write_report_json
 
-FUSIONS = ("rd", "concat", "cross_attention")
 SCHEME_SHAPE = {"B": 32, "C": 16, "L": 75, "steps": 8}
 """(B, C, L) and steps of the per-scheme cost: a ragged batch shaped like a QVHighlights batch."""
 OUT = repo_root() / "reports" / "benchmarks" / "cpu_performance.json"
 
 
 def measure(settings: str, *, progress: bool = True) -> dict:
-    """Every timing of the file, under the named settings of ``PERF_PROFILES``."""
+    """Every timing of the file, under the named settings of ``rdmf.profiles.PROFILES`` (part ``perf``)."""
     from tqdm.auto import tqdm
 
     torch.set_num_threads(1)
@@ -57,8 +58,8 @@ def measure(settings: str, *, progress: bool = True) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", default="default", choices=sorted(PERF_PROFILES),
-                        help="problem sizes and repeats (rdmf.experiments.perf.PERF_PROFILES)")
+    parser.add_argument("--settings", default="default", choices=sorted(PROFILES),
+                        help="problem sizes and repeats (rdmf.profiles.PROFILES, part perf)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()
     result = measure(args.settings)

@@ -24,7 +24,7 @@ from rdmf.io import atomic_write_json
 from rdmf.model import build_model
 from rdmf.model.losses import Criterion
 from rdmf.paths import repo_root
-from rdmf.train.config import TrainConfig
+from rdmf.train.config import run_config
 
 FUSIONS = ("rd", "cross_attention", "concat")
 
@@ -65,10 +65,10 @@ def main(argv=None) -> dict:
     setups = {}
     for fusion in FUSIONS:
         torch.manual_seed(0)
-        config = TrainConfig(fusion=fusion, video_dim=args.video_dim, text_dim=args.text_dim,
+        config = run_config(fusion=fusion, video_dim=args.video_dim, text_dim=args.text_dim,
                              rd_steps=args.rd_steps, device=args.device)
-        model = build_model(config).to(device).train()
-        setups[fusion] = (model, torch.optim.AdamW(model.parameters(), lr=1e-4), Criterion(config),
+        model = build_model(config.model).to(device).train()
+        setups[fusion] = (model, torch.optim.AdamW(model.parameters(), lr=1e-4), Criterion(config.loss),
                           sum(p.numel() for p in model.parameters()))
 
     def step(fusion: str) -> float:

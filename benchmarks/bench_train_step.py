@@ -6,7 +6,7 @@ and AdamW, on random inputs of QVHighlights' shape: batch 32, 75 clips of 2818-d
 Each fusion runs without and with bfloat16 autocast (AMP); ``rd`` runs twice, with the PyTorch
 integrator and with the fused Triton kernel (CUDA only), so the kernel's share is visible.
 
-Written against ``rdmf.model.build_model(config)`` and ``rdmf.train.config.TrainConfig``; when
+Written against ``rdmf.model.build_model(config.model)`` and ``rdmf.train.config.run_config``; when
 they do not import (the model is developed in parallel) the section is skipped with the reason.
 On CPU (``--smoke``, the default there) it runs batch 2 for one timed step: a check that the code
 path works, NOT a QVHighlights-scale measurement.
@@ -38,7 +38,7 @@ STUBBED: list[str] = []  # modules replaced by empty stand-ins on a bare GPU mac
 
 
 def load_model_api():
-    """(build_model, TrainConfig, Criterion|None) or raise ImportError with the reason.
+    """(build_model, run_config, Criterion|None) or raise ImportError with the reason.
 
     The GPU machine may lack PyYAML (used by the config only to save/load files): an empty
     stand-in module is installed then, and recorded. Without SciPy (Hungarian matcher) the
@@ -51,12 +51,12 @@ def load_model_api():
         sys.modules["yaml"] = types.ModuleType("yaml")
         STUBBED.append("yaml")
     from rdmf.model import build_model
-    from rdmf.train.config import TrainConfig
+    from rdmf.train.config import run_config
     try:
         from rdmf.model.losses import Criterion
     except Exception:  # noqa: BLE001 - fall back to a surrogate loss, reported
         Criterion = None
-    return build_model, TrainConfig, Criterion
+    return build_model, run_config, Criterion
 
 
 def make_batch(batch: int, device, seed: int = 0):
@@ -117,15 +117,15 @@ def train_step_fn(model, criterion, batch, amp: bool, device):
 
 def measure(fusion: str, kind: str | None, amp: bool, batch: dict, device, api, *,
             warmup: int, timed: int) -> dict:
-    build_model, TrainConfig, Criterion = api
-    config = TrainConfig(fusion=fusion, video_dim=VIDEO_DIM, text_dim=TEXT_DIM, hidden=HIDDEN,
+    build_model, run_config, Criterion = api
+    config = run_config(fusion=fusion, video_dim=VIDEO_DIM, text_dim=TEXT_DIM, hidden=HIDDEN,
                          batch_size=batch["video"].shape[0], progress=False, amp=amp)
     torch.manual_seed(0)
-    model = build_model(config).to(device).train()
+    model = build_model(config.model).to(device).train()
     criterion = None
     if Criterion is not None:
         try:
-            criterion = Criterion(config)
+            criterion = Criterion(config.loss)
         except Exception:  # noqa: BLE001
             criterion = None
     step, loss_kind = train_step_fn(model, criterion, batch, amp, device)
@@ -144,7 +144,7 @@ def measure(fusion: str, kind: str | None, amp: bool, batch: dict, device, api, 
             "loss": float(loss), "loss_kind": loss_kind, "fused_kernel_calls": fused_calls,
             "batch": batch["video"].shape[0], "clips": CLIPS, "video_dim": VIDEO_DIM,
             "hidden": HIDDEN, "rd_channels": getattr(config, "rd_channels", None),
-            "rd_steps": getattr(config, "rd_steps", None)}
+            "rd_steps": config.model.rd.steps}
 
 
 def main(argv: list[str] | None = None) -> int:

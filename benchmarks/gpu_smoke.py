@@ -92,7 +92,7 @@ def check_dispatch(cuda: bool) -> dict:
 
 def check_model(cuda: bool) -> list[dict]:
     try:
-        build_model, TrainConfig, _ = load_model_api()
+        build_model, run_config, _ = load_model_api()
         from rdmf.model.fusion import FUSIONS
     except Exception as exc:  # noqa: BLE001
         return [{"skipped": f"model API not importable: {type(exc).__name__}: {exc}"}]
@@ -100,10 +100,10 @@ def check_model(cuda: bool) -> list[dict]:
     for fusion in FUSIONS:
         row = {"fusion": fusion}
         try:
-            config = TrainConfig(fusion=fusion, video_dim=64, text_dim=32, hidden=64, heads=4,
+            config = run_config(fusion=fusion, video_dim=64, text_dim=32, hidden=64, heads=4,
                                  ffn_dim=128, progress=False)
             torch.manual_seed(0)
-            model = build_model(config).eval()
+            model = build_model(config.model).eval()
             g = torch.Generator().manual_seed(0)
             video, text = torch.randn(3, 20, 64, generator=g), torch.randn(3, 6, 32, generator=g)
             vmask = torch.arange(20)[None] < torch.tensor([20, 9, 1])[:, None]
@@ -144,7 +144,7 @@ def check_amp_training(cuda: bool, steps: int) -> list[dict]:
         api = load_model_api()
     except Exception as exc:  # noqa: BLE001
         return [{"skipped": f"model API not importable: {type(exc).__name__}: {exc}"}]
-    build_model, TrainConfig, Criterion = api
+    build_model, run_config, Criterion = api
     device = torch.device("cuda" if cuda else "cpu")
     batch = make_batch(32 if cuda else 2, device)
     rows = []
@@ -152,10 +152,10 @@ def check_amp_training(cuda: bool, steps: int) -> list[dict]:
                          ("concat", None)):
         row = {"fusion": fusion, "integrator": kind, "amp": cuda}
         try:
-            config = TrainConfig(fusion=fusion, video_dim=2818, text_dim=512, progress=False)
+            config = run_config(fusion=fusion, video_dim=2818, text_dim=512, progress=False)
             torch.manual_seed(0)
-            model = build_model(config).to(device).train()
-            criterion = Criterion(config) if Criterion is not None else None
+            model = build_model(config.model).to(device).train()
+            criterion = Criterion(config.loss) if Criterion is not None else None
             step, row["loss_kind"] = train_step_fn(model, criterion, batch, cuda, device)
             with integrator(kind) as dispatch:
                 before = dispatch.FUSED_CALLS

@@ -35,7 +35,7 @@ def _summary(per_seed: list[dict]) -> dict:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=SHORT_RUN["epochs"])
+    parser.add_argument("--epochs", type=int, default=SHORT_RUN["optim.epochs"])
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--clip-noise", type=float, default=1.0)
     parser.add_argument("--decoder-queries", default="",
@@ -60,7 +60,7 @@ def main(argv=None) -> dict:
                 r["fusions"]["concat"])
             print(f"seed {seed}, concat with {kind} queries:", r["fusions"]["concat"], flush=True)
     from rdmf.data.synth import GENERATOR_VERSION
-    result = {"settings": {**SHORT_RUN, "epochs": args.epochs, "threads": args.threads},
+    result = {"settings": {**SHORT_RUN, "optim.epochs": args.epochs, "threads": args.threads},
               "seeds": seeds, "per_seed": per_seed, "summary": _summary(per_seed),
               "decoder_query_variants": {name: {"per_seed": runs,
                                                 "summary": _summary([{"x": r} for r in runs])["x"]}

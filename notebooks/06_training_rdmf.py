@@ -68,8 +68,9 @@ apply_style()
 shard = next(s for s in shards(profile, "synthetic") if s.fusion == "rd")
 config = shard_config(profile, "synthetic", shard)
 print("shard:", shard.id)
-print(f"hidden {config.hidden}, RD channels {config.rd_channels}, K = {config.rd_steps}, "
-      f"scheme {config.rd_scheme}, epochs {config.epochs}, lr {config.lr}, batch {config.batch_size}")
+print(f"hidden {config.model.hidden}, RD channels {config.model.rd.channels}, "
+      f"K = {config.model.rd.steps}, scheme {config.model.rd.scheme}, "
+      f"epochs {config.optim.epochs}, lr {config.optim.lr}, batch {config.optim.batch_size}")
 
 # %% [markdown]
 # ## 1. Train (or reuse the stored shard) and the curves
@@ -132,21 +133,21 @@ counts = {name: int((kin["class"] == name).sum()) for name in CLASSES}
 print("channels per class:", counts)
 # how far could the kinetics move? AdamW changes a raw (logit) parameter by about lr per step at
 # most; through the sigmoid squash that is |dF| <= steps * lr * (F_max - F_min) / 4
-steps = result["best_epoch"] * int(np.ceil(len(train_set) / cfg.batch_size))
-F0, k0 = (torch.linspace(*cfg.rd_F_init, C).numpy(), torch.linspace(*cfg.rd_k_init, C).numpy())
-bound = steps * cfg.lr * (cfg.rd_F_range[1] - cfg.rd_F_range[0]) / 4
+steps = result["best_epoch"] * int(np.ceil(len(train_set) / cfg.optim.batch_size))
+s = cfg.model.rd
+F0, k0 = (torch.linspace(*s.F_init, C).numpy(), torch.linspace(*s.k_init, C).numpy())
+bound = steps * cfg.optim.lr * (s.F_range[1] - s.F_range[0]) / 4
 print(f"best checkpoint after {steps} optimiser steps: unshifted max |F - F_init| = "
       f"{np.abs(kin['F_base'] - F0).max():.5f}, max |k - k_init| = "
       f"{np.abs(kin['k_base'] - k0).max():.5f} (Adam bound ~ {bound:.5f}); "
       f"text shift: max |F - F_base| = {np.abs(kin['F'] - kin['F_base']).max():.5f}")
-s = cfg.rd_settings()
 assert np.all((kin["F"] >= s.F_range[0]) & (kin["F"] <= s.F_range[1]))
 assert np.all((kin["k"] >= s.k_range[0]) & (kin["k"] <= s.k_range[1]))
 assert np.all(kin["Du"] * kin["dt"] <= s.r_max + 1e-6)      # diffusion number r = Du dt ≤ r_max < 1/2
 assert sum(counts.values()) == C
 
 # %% tags=["nbval-ignore-output"]
-init = torch.linspace(*cfg.rd_F_init, C).numpy(), torch.linspace(*cfg.rd_k_init, C).numpy()
+init = torch.linspace(*s.F_init, C).numpy(), torch.linspace(*s.k_init, C).numpy()
 sigma_map = float(np.median(kin["sigma"]))
 fig, ax = plt.subplots(figsize=(7, 5.2))
 draw_fk_map(ax, sigma=sigma_map, F_range=(0.0, 0.1), k_range=(0.0, 0.1), n=200, legend=False)

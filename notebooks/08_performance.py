@@ -50,10 +50,10 @@ from rdmf.io import read_json
 from rdmf.paths import repo_root, reports_dir
 from rdmf.reports import write_report_json
 from rdmf.experiments.perf import activation_memory_mb, gpu_benchmarks
+from rdmf.model.fusion import FUSIONS
 
 torch.set_num_threads(1)
 apply_style()
-FUSIONS = ("rd", "concat", "cross_attention")
 bench = read_json(repo_root() / "reports" / "benchmarks" / "cpu_performance.json")
 S = bench["settings"]
 m = bench["machine"]

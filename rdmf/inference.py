@@ -1,7 +1,7 @@
 """Inference on one (video features, query) pair: the API behind ``rdmf predict`` and the notebooks.
 
     predictor = Predictor.from_checkpoint("runs/x", device="cpu")
-    predictor.feature_spec          # {"video_feature_types", "video_dim", "text_encoder", ...}
+    predictor.feature_spec          # FeatureSpec(video_feature_types, video_dim, text_encoder, ...)
     out = predictor.predict(video_feats, text_feats, duration_s=150.0)
     out["windows"]                  # [[start_s, end_s, score], ...] best first
     out["saliency"]                 # one score per clip
@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from rdmf.model.span_utils import spans_to_windows
+from rdmf.data.feature_spec import FeatureSpec
 from rdmf.train.checkpoint import check_feature_spec
 from rdmf.train.engine import load_model
 
@@ -24,9 +25,10 @@ from rdmf.train.engine import load_model
 class Predictor:
     """A trained model in eval mode with the feature spec of its checkpoint."""
 
-    def __init__(self, model, config, feature_spec: dict, device: str | torch.device = "cpu",
-                 source: str = "model"):
-        self.model, self.config, self.feature_spec = model.eval(), config, dict(feature_spec)
+    def __init__(self, model, config, feature_spec: FeatureSpec | dict,
+                 device: str | torch.device = "cpu", source: str = "model"):
+        self.model, self.config = model.eval(), config
+        self.feature_spec = FeatureSpec.from_dict(feature_spec, source)
         self.device = torch.device(device)
         self.source = source
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rdmf.profiles import check_profile  # noqa: F401  (the profiles' names live in rdmf.profiles)
+
 DATA_ROOT_ENV = "RDMF_DATA_ROOT"
 """Environment variable naming the root folder of the real benchmark data (TVSum, ...)."""
 
-PROFILES = ("ci", "default", "paper")
-"""Named run profiles: ``ci`` (seconds per notebook), ``default`` (a reader's CPU run),
-``paper`` (full protocol)."""
 
 
 def repo_root() -> Path:
@@ -35,12 +34,6 @@ def reports_dir(profile: str = "ci") -> Path:
     """``reports/<profile>/``: executed notebooks, figures, tables and metrics of one profile."""
     check_profile(profile)
     return repo_root() / "reports" / profile
-
-
-def check_profile(profile: str) -> str:
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
-    return profile
 
 
 def data_root(explicit: str | os.PathLike | None = None, *, must_exist: bool = False) -> Path | None:

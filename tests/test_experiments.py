@@ -31,14 +31,15 @@ def test_shard_ids_unique_and_same_budget_for_every_fusion(profile):
 
 
 def test_ablation_variants_change_only_their_switch():
-    base = P.shard_config("paper", "ablations", P.Shard("synthetic", "rd", 0))
+    from rdmf.train.config import flatten, to_dict
+    base = flatten(to_dict(P.shard_config("paper", "ablations", P.Shard("synthetic", "rd", 0))))
     for variant, overrides in P.ABLATIONS.items():
-        cfg = P.shard_config("paper", "ablations", P.Shard("synthetic", "rd", 0, variant=variant))
+        cfg = flatten(to_dict(P.shard_config("paper", "ablations",
+                                             P.Shard("synthetic", "rd", 0, variant=variant))))
         for key, value in overrides.items():
-            assert getattr(cfg, key) == value
-        changed = {f for f in overrides}
-        for name in ("hidden", "epochs", "lr", "seed", "batch_size"):
-            assert name in changed or getattr(cfg, name) == getattr(base, name)
+            assert cfg[key] == (list(value) if isinstance(value, tuple) else value)
+        changed = set(overrides) | {"model.rd.explicit_on_violation"}
+        assert {k for k in cfg if cfg[k] != base[k]} <= changed
 
 
 def test_shard_id_encodes_every_axis():
@@ -104,8 +105,8 @@ def test_run_shard_writes_result_and_skips_when_done(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "generated_data_dir", lambda: tmp_path / "data")
     monkeypatch.setattr(runner, "reports_dir", lambda profile: tmp_path / "reports" / profile)
     import dataclasses
-    tiny = dataclasses.replace(P.PROFILES["ci"]["synthetic"], epochs=1, n_train=16, n_val=8)
-    monkeypatch.setitem(P.PROFILES["ci"], "synthetic", tiny)
+    tiny = dataclasses.replace(P.BUDGETS["ci"]["synthetic"], epochs=1, n_train=16, n_val=8)
+    monkeypatch.setitem(P.BUDGETS["ci"], "synthetic", tiny)
     shard = P.shards("ci", "synthetic")[0]
     res = runner.run_shard("ci", "synthetic", shard)
     assert res["status"] == "done" and res["epochs"] == P.budget("ci", "synthetic").epochs
@@ -124,7 +125,7 @@ def test_run_shard_writes_result_and_skips_when_done(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(runner, "generated_data_dir", lambda: tmp_path / "data")
     monkeypatch.setattr(runner, "reports_dir", lambda profile: tmp_path / "reports" / profile)
-    monkeypatch.setitem(P.PROFILES["ci"], "synthetic", tiny)
+    monkeypatch.setitem(P.BUDGETS["ci"], "synthetic", tiny)
     before = {p.name: p.read_bytes() for p in stored.iterdir()}
     redo = runner.run_shard("ci", "synthetic", shard, force=True, record=False,
                             keep_checkpoints=True)
@@ -188,7 +189,7 @@ def _tiny_rd_model(**kw):
     cfg = preset("synthetic", hidden=16, heads=2, ffn_dim=32, video_dim=12, text_dim=8,
                  rd_channels=4, num_queries=3, progress=False, **kw)
     torch.manual_seed(0)
-    return build_model(cfg).eval()
+    return build_model(cfg.model).eval()
 
 
 def _samples(n=2, L=9):

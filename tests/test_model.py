@@ -12,7 +12,7 @@ from rdmf.model import build_fusion, build_model
 from rdmf.model.losses import Criterion, saliency_pairs
 from rdmf.model.matcher import HungarianMatcher
 from rdmf.model.span_utils import cxw_to_xx, generalized_iou, pairwise_iou, spans_to_windows, xx_to_cxw
-from rdmf.train.config import TrainConfig
+from rdmf.train.config import run_config
 from rdmf.train.toy import toy_samples
 
 SMALL = dict(hidden=32, heads=4, ffn_dim=64, enc_layers=1, dec_layers=2, rd_channels=4,
@@ -21,7 +21,7 @@ SMALL = dict(hidden=32, heads=4, ffn_dim=64, enc_layers=1, dec_layers=2, rd_chan
 
 def _model(fusion, **changes):
     torch.manual_seed(0)
-    return build_model(TrainConfig(fusion=fusion, **{**SMALL, **changes})).eval()
+    return build_model(run_config(fusion=fusion, **{**SMALL, **changes}).model).eval()
 
 
 @pytest.mark.parametrize("fusion", ["rd", "concat", "cross_attention"])
@@ -45,7 +45,7 @@ def test_hd_only_model_has_no_decoder():
 
 def test_unknown_fusion_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown fusion 'gated'.*rd, concat, cross_attention"):
-        TrainConfig(fusion="gated")
+        run_config(fusion="gated")
     with pytest.raises(ValueError, match="unknown fusion"):
         build_fusion("gated", dim=8, heads=2, ffn_dim=8, dropout=0.0)
 
@@ -125,7 +125,7 @@ def test_saliency_pairs_follow_the_scores():
 
 
 def test_perfect_spans_have_zero_span_losses():
-    config = TrainConfig(**SMALL)
+    config = run_config(**SMALL)
     target = [torch.tensor([[0.3, 0.2], [0.7, 0.1]])]
     spans = torch.full((1, 10, 2), 0.5)
     spans[0, 3], spans[0, 6] = target[0][0], target[0][1]
@@ -133,12 +133,12 @@ def test_perfect_spans_have_zero_span_losses():
     logits[0, [3, 6], 0] = 20.0
     logits[0, :, 1] = 0.0
     out = {"pred_spans": spans, "pred_logits": logits, "saliency": torch.zeros(1, 4), "aux": []}
-    total, terms = Criterion(config)(out, target, torch.zeros(1, 4), torch.ones(1, 4, dtype=torch.bool))
+    total, terms = Criterion(config.loss)(out, target, torch.zeros(1, 4), torch.ones(1, 4, dtype=torch.bool))
     assert terms["span"] < 1e-6 and terms["giou"] < 1e-6
     # saliency hinge: equal scores on (pos, neg) cost the margin per pair; Moment-DETR's
     # normalisation sum / (B · pairs) · 2 makes that 2 × 0.2
     out["saliency"] = torch.zeros(1, 4)
-    _, terms = Criterion(config)(out, target, torch.tensor([[0.0, 2.0, 0.0, 0.0]]),
+    _, terms = Criterion(config.loss)(out, target, torch.tensor([[0.0, 2.0, 0.0, 0.0]]),
                                  torch.ones(1, 4, dtype=torch.bool), seeds=[0])
     assert abs(float(terms["saliency"]) - 0.4) < 1e-6
 
@@ -155,19 +155,19 @@ def test_text_dot_saliency_head_depends_on_the_query():
 
 
 def test_dense_saliency_loss_is_bce_over_the_real_clips():
-    config = TrainConfig(**SMALL, loss_dense_saliency=2.0)
+    config = run_config(**SMALL, loss_dense_saliency=2.0)
     scores = torch.tensor([[2.0, -1.0, 0.5, 9.0]])           # last clip is padding
     saliency = torch.tensor([[3.0, 0.0, 1.0, 4.0]])
     mask = torch.tensor([[True, True, True, False]])
-    _, terms = Criterion(config)({"saliency": scores}, [], saliency, mask, seeds=[0])
+    _, terms = Criterion(config.loss)({"saliency": scores}, [], saliency, mask, seeds=[0])
     # by hand: relevant = (1, 0, 1); BCE(s, y) = log(1 + e^s) - y s
     expected = sum(torch.log1p(torch.exp(torch.tensor(s))) - y * s
                    for s, y in [(2.0, 1), (-1.0, 0), (0.5, 1)]) / 3
     assert abs(float(terms["dense_saliency"]) - float(expected)) < 1e-6
-    total_off, terms_off = Criterion(TrainConfig(**SMALL))({"saliency": scores}, [], saliency, mask,
+    total_off, terms_off = Criterion(run_config(**SMALL).loss)({"saliency": scores}, [], saliency, mask,
                                                            seeds=[0])
     assert "dense_saliency" not in terms_off
-    total_on, _ = Criterion(config)({"saliency": scores}, [], saliency, mask, seeds=[0])
+    total_on, _ = Criterion(config.loss)({"saliency": scores}, [], saliency, mask, seeds=[0])
     assert abs(float(total_on - total_off) - 2.0 * float(expected)) < 1e-5
     with pytest.raises(ValueError, match="loss_dense_saliency"):
-        TrainConfig(**SMALL, loss_dense_saliency=-1.0)
+        run_config(**SMALL, loss_dense_saliency=-1.0)

@@ -11,7 +11,7 @@ from rdmf.model.losses import Criterion
 from rdmf.model.proposals import (clip_centers, gather_proposals, proposal_targets,
                                   select_proposals)
 from rdmf.model.transformer import span_sine_embedding
-from rdmf.train.config import TrainConfig
+from rdmf.train.config import run_config
 from rdmf.train.toy import toy_samples
 
 SMALL = dict(hidden=32, heads=4, ffn_dim=64, enc_layers=1, dec_layers=2, rd_channels=4,
@@ -20,7 +20,7 @@ SMALL = dict(hidden=32, heads=4, ffn_dim=64, enc_layers=1, dec_layers=2, rd_chan
 
 def _model(fusion, **changes):
     torch.manual_seed(0)
-    return build_model(TrainConfig(fusion=fusion, **{**SMALL, **changes})).eval()
+    return build_model(run_config(fusion=fusion, **{**SMALL, **changes}).model).eval()
 
 
 def _tensors(batch):
@@ -29,7 +29,7 @@ def _tensors(batch):
 
 def test_unknown_decoder_queries_is_a_clear_error():
     with pytest.raises(ValueError, match="decoder_queries.*'grid'.*learned, anchors, proposals"):
-        TrainConfig(decoder_queries="grid")
+        run_config(decoder_queries="grid")
 
 
 def test_clip_centers_tile_the_real_clips():
@@ -99,7 +99,7 @@ def test_proposal_losses_train_the_proposal_head():
     model.train()
     batch = collate(toy_samples(3, seed=2))
     out = model(*_tensors(batch))
-    total, losses = Criterion(model.config)(out, batch.spans, batch.saliency, batch.video_mask)
+    total, losses = Criterion(run_config().loss)(out, batch.spans, batch.saliency, batch.video_mask)
     assert {"proposal_class", "proposal_span"} <= set(losses)
     total.backward()
     grads = [p.grad for p in model.proposal_head.parameters()]

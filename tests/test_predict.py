@@ -16,7 +16,8 @@ import rdmf.video.clip_features as clip_features
 from rdmf.cli import main
 from rdmf.data.features import prepare_text_features, prepare_video_features
 from rdmf.video.clip_features import ClipExtractor
-from rdmf.video.predict import VideoPredictor, parse_feature_spec
+from rdmf.data.feature_spec import FeatureSpec
+from rdmf.video.predict import VideoPredictor
 from rdmf.video.testing import FakePredictor, encode_audio_only, encode_test_video
 from rdmf.video.tiny_clip import make_tiny_clip, save_tiny_clip
 
@@ -116,9 +117,21 @@ def test_checkpoint_feature_mismatch_is_a_clear_error(extractor, spec_change, me
 
 def test_feature_spec_without_dims_is_rejected():
     with pytest.raises(ValueError, match="no video feature dimension"):
-        parse_feature_spec({"video_feature_types": ["clip"], "text_dim": 4})
+        FeatureSpec.from_dict({"video_feature_types": ["clip"], "text_dim": 4})
     with pytest.raises(ValueError, match="no feature_spec"):
-        parse_feature_spec(None)
+        FeatureSpec.from_dict(None)
+
+
+def test_feature_spec_round_trip_and_other_spellings():
+    spec = FeatureSpec(video_feature_types=("clip",), video_dim=514, text_dim=512,
+                       text_encoder="clip", dataset="qvhighlights")
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    nested = {"video": {"types": ["clip"], "dims": [512], "tef": True},
+              "text": {"encoder": "clip", "dim": 512}, "max_v_l": 75, "max_q_l": 32}
+    read = FeatureSpec.from_dict(nested)
+    assert (read.video_feature_dims, read.endpoints, read.max_clips, read.max_tokens) == (
+        (512,), True, 75, 32)
+    assert FeatureSpec.from_dict(read.to_dict()) == read
 
 
 def test_empty_query_fails_before_decoding(extractor, short_video, monkeypatch):

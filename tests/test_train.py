@@ -11,7 +11,8 @@ import torch
 
 from rdmf.eval import check_submission
 from rdmf.inference import Predictor
-from rdmf.train import NonFiniteLossError, TrainConfig, evaluate, train
+from rdmf.train import NonFiniteLossError, evaluate, run_config, train
+from rdmf.data.feature_spec import FeatureSpec
 from rdmf.train.checkpoint import load_checkpoint
 from rdmf.train.config import from_dict, load_config, preset, save_config, to_dict
 from rdmf.train.datasets import ground_truth_rows
@@ -29,7 +30,7 @@ def data():
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, data):
     run_dir = tmp_path_factory.mktemp("run")
-    summary = train(TrainConfig(epochs=2, **TINY), run_dir, datasets=data)
+    summary = train(run_config(epochs=2, **TINY), run_dir, datasets=data)
     return run_dir, summary
 
 
@@ -50,7 +51,7 @@ def test_run_folder_layout(trained_run, data):
     assert scores == sorted(scores, reverse=True)
     metrics = json.loads((run_dir / "val_metrics.json").read_text())
     assert metrics["brief"]["MR-full-mAP"] == summary["best_metric"]
-    assert load_config(run_dir / "config.yaml").video_dim == 16
+    assert load_config(run_dir / "config.yaml").model.video_dim == 16
 
 
 def test_evaluate_reproduces_the_best_epoch(trained_run, data):
@@ -62,7 +63,7 @@ def test_evaluate_reproduces_the_best_epoch(trained_run, data):
 
 
 def test_resume_gives_identical_results(tmp_path, data):
-    config = TrainConfig(epochs=3, **{**TINY, "dropout": 0.1, "input_dropout": 0.3})
+    config = run_config(epochs=3, **{**TINY, "dropout": 0.1, "input_dropout": 0.3})
     straight = train(config, tmp_path / "straight", datasets=data)
     train(config.replace(epochs=1), tmp_path / "resumed", datasets=data)
     resumed = train(config, tmp_path / "resumed", datasets=data)
@@ -78,20 +79,20 @@ def test_resume_gives_identical_results(tmp_path, data):
 def test_resume_with_another_config_is_an_error(trained_run, data):
     run_dir, _ = trained_run
     with pytest.raises(ValueError, match="another config.*lr: 0.001 -> 0.01"):
-        train(TrainConfig(epochs=3, **{**TINY, "lr": 1e-2}), run_dir, datasets=data)
+        train(run_config(epochs=3, **{**TINY, "lr": 1e-2}), run_dir, datasets=data)
     with pytest.raises(ValueError, match="already holds a run"):
-        train(TrainConfig(epochs=3, **TINY), run_dir, datasets=data, resume=False)
+        train(run_config(epochs=3, **TINY), run_dir, datasets=data, resume=False)
 
 
 def test_nan_loss_stops_without_poisoning_the_checkpoint(tmp_path, data):
     train_set, val_set = data
-    train(TrainConfig(epochs=1, **TINY), tmp_path, datasets=data)
+    train(run_config(epochs=1, **TINY), tmp_path, datasets=data)
     before = (tmp_path / "last.ckpt").read_bytes()
     poisoned = list(train_set)
     bad = poisoned[5]
     poisoned[5] = type(bad)(**{**bad.__dict__, "video_feats": np.full_like(bad.video_feats, np.nan)})
     with pytest.raises(NonFiniteLossError) as info:
-        train(TrainConfig(epochs=2, **TINY), tmp_path, datasets=(poisoned, val_set))
+        train(run_config(epochs=2, **TINY), tmp_path, datasets=(poisoned, val_set))
     message = str(info.value)
     assert "epoch 2" in message and "step" in message and f"{bad.qid}" in message
     assert "last finite values" in message and "'loss'" in message
@@ -101,7 +102,7 @@ def test_nan_loss_stops_without_poisoning_the_checkpoint(tmp_path, data):
 
 def test_empty_split_is_an_error(tmp_path, data):
     with pytest.raises(ValueError, match="val split.*empty"):
-        train(TrainConfig(epochs=1, **TINY), tmp_path, datasets=(data[0], []))
+        train(run_config(epochs=1, **TINY), tmp_path, datasets=(data[0], []))
 
 
 def test_feature_dim_mismatch_against_checkpoint(trained_run):
@@ -125,7 +126,7 @@ def test_not_a_checkpoint_is_a_clear_error(tmp_path):
 def test_predictor_single_pair(trained_run, data):
     run_dir, _ = trained_run
     predictor = Predictor.from_checkpoint(run_dir, device="cpu")
-    assert predictor.feature_spec["video_dim"] == 16
+    assert predictor.feature_spec.video_dim == 16
     sample = data[1][0]
     out = predictor.predict(sample.video_feats, sample.text_feats, sample.duration_s, top_k=5)
     assert len(out["saliency"]) == sample.num_clips and len(out["windows"]) == 5
@@ -138,7 +139,7 @@ def test_predictor_single_pair(trained_run, data):
 
 def test_config_yaml_round_trip_and_errors(tmp_path):
     config = preset("tvsum", fusion="cross_attention")
-    assert config.hd_only and config.max_clips is None and config.metric_name == "top5-mAP"
+    assert config.model.hd_only and config.data.max_clips is None and config.metric_name == "top5-mAP"
     save_config(config, tmp_path / "c.yaml")
     assert load_config(tmp_path / "c.yaml") == config
     with pytest.raises(ValueError, match="unknown field.*learning_rate"):
@@ -146,7 +147,7 @@ def test_config_yaml_round_trip_and_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown preset 'imagenet'"):
         preset("imagenet")
     with pytest.raises(ValueError, match="rd_r_max"):
-        TrainConfig(rd_r_max=0.7)
+        run_config(rd_r_max=0.7)
     (tmp_path / "bad.yaml").write_text("epochs: [1, 2\n")
     with pytest.raises(ValueError, match="bad.yaml: line 2, column 1: malformed YAML"):
         load_config(tmp_path / "bad.yaml")
@@ -159,7 +160,7 @@ def test_hd_only_training_on_tvsum_layout(tmp_path):
     for s in samples:   # 20 users scoring 1-5, no windows: the TVSum layout
         s.saliency = rng.integers(1, 6, size=(s.num_clips, 20)).astype(np.float32)
         s.windows_s = np.zeros((0, 2), np.float32)
-    config = TrainConfig(dataset="tvsum", hd_only=True, max_clips=None, epochs=2, **TINY)
+    config = run_config(dataset="tvsum", hd_only=True, max_clips=None, epochs=2, **TINY)
     summary = train(config, tmp_path, datasets=(samples, samples[:3]))
     assert summary["metric_name"] == "top5-mAP" and 0 <= summary["best_metric"] <= 100
     assert set(summary["last"]["train"]) == {"saliency"}
@@ -180,7 +181,7 @@ def test_nan_loss_names_step_and_last_finite_values(tmp_path, data, monkeypatch)
 
     monkeypatch.setattr(losses.Criterion, "__call__", flaky)
     with pytest.raises(NonFiniteLossError) as info:
-        train(TrainConfig(epochs=3, **TINY), tmp_path, datasets=data)
+        train(run_config(epochs=3, **TINY), tmp_path, datasets=data)
     message = str(info.value)
     assert "non-finite loss at epoch 2, batch 1, step 5" in message
     assert "'giou': nan" in message and "last finite values {'step': 4" in message
@@ -204,12 +205,13 @@ def test_video_feature_types_reach_the_reader_and_the_checkpoint_spec(monkeypatc
 
     monkeypatch.setattr(rdmf.data, "build_dataset", fake_build)
     config = preset("qvhighlights", video_feature_types=["clip"])
-    train_datasets.load_split(config, "train")
+    train_datasets.load_split(config.data, "train")
     assert seen["feature_types"] == ("clip",)
-    spec = train_datasets.feature_spec(config, None, 514, 512)
-    assert spec["video_feature_types"] == ["clip"] and spec["text_encoder"] == "clip"
-    assert train_datasets.feature_spec(preset("qvhighlights"), None, 2818, 512)[
-        "video_feature_types"] == ["slowfast", "clip"]
+    spec = train_datasets.feature_spec(config.data, None, 514, 512)
+    assert spec.video_feature_types == ("clip",) and spec.text_encoder == "clip"
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    assert train_datasets.feature_spec(preset("qvhighlights").data, None, 2818, 512
+                                       ).video_feature_types == ("slowfast", "clip")
     with pytest.raises(ValueError, match="video_feature_types applies to the qvhighlights"):
         preset("synthetic", video_feature_types=["clip"])
     with pytest.raises(ValueError, match="non-empty list of feature type names"):

@@ -26,9 +26,9 @@ SCRIPT = textwrap.dedent("""
 
 def run_training(run_dir, fusion: str, decoder_queries: str = "learned") -> None:
     """The run both launches perform (dropout off: DDP processes draw different masks)."""
-    from rdmf.train import TrainConfig, train
+    from rdmf.train import run_config, train
     from rdmf.train.toy import toy_samples
-    config = TrainConfig(hidden=16, heads=2, ffn_dim=32, enc_layers=1, dec_layers=2,
+    config = run_config(hidden=16, heads=2, ffn_dim=32, enc_layers=1, dec_layers=2,
                          rd_channels=4, batch_size=4, lr=1e-3, epochs=2, dropout=0.0,
                          input_dropout=0.0, progress=False, device="cpu", fusion=fusion,
                          decoder_queries=decoder_queries)

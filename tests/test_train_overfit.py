@@ -10,7 +10,7 @@ import pytest
 
 from rdmf.data.features import prepare_text_features, prepare_video_features
 from rdmf.data.sample import Sample
-from rdmf.train import TrainConfig, train
+from rdmf.train import run_config, train
 from rdmf.train.engine import load_model, predict_samples
 from rdmf.train.toy import toy_samples
 
@@ -53,7 +53,7 @@ def _losses(run_dir):
 def test_overfits_the_real_one_video_fixture(real_data_root, tmp_path):
     sample = _fixture_sample(real_data_root)
     assert sample.video_feats.shape == (75, 2818)
-    config = TrainConfig(dataset="qvhighlights", epochs=120, batch_size=1, eval_every=40,
+    config = run_config(dataset="qvhighlights", epochs=120, batch_size=1, eval_every=40,
                          lr_drop_epochs=80, **OVERFIT)
     train(config, tmp_path, datasets=([sample], [sample]))
     losses = _losses(tmp_path)
@@ -66,7 +66,7 @@ def test_overfits_the_real_one_video_fixture(real_data_root, tmp_path):
 @pytest.mark.slow
 def test_overfits_a_tiny_synthetic_set(tmp_path):
     samples = toy_samples(3, seed=3, num_clips=16)
-    config = TrainConfig(epochs=100, batch_size=3, lr_drop_epochs=70, **OVERFIT)
+    config = run_config(epochs=100, batch_size=3, lr_drop_epochs=70, **OVERFIT)
     train(config, tmp_path, datasets=(samples, samples))
     losses = _losses(tmp_path)
     assert losses[-1] < 0.1 * losses[0]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from rdmf.data.datasets import DATASETS
     parser = subparsers.add_parser("data", help="generate, convert and inspect data sets")
     sub = parser.add_subparsers(dest="data_command", metavar="ACTION")
 
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
 
     prep = sub.add_parser("prepare", help="convert a data set and split into one .h5 + .jsonl")
     prep.add_argument("--dataset", required=True,
-                      choices=("synthetic", "qvhighlights", "tvsum", "youtube"))
+                      choices=DATASETS)
     prep.add_argument("--split", default="train",
                       help="train, val, test, or 'all' (every split the data set has)")
     prep.add_argument("--domain", default=None, help="TVSum / YouTube domain, or 'all'")
@@ -58,7 +59,7 @@ def register(subparsers) -> None:
 
     st = sub.add_parser("stats", help="print the annotation statistics of a data set split")
     st.add_argument("--dataset", default="synthetic",
-                    choices=("synthetic", "qvhighlights", "tvsum", "youtube"))
+                    choices=DATASETS)
     st.add_argument("--split", default="val")
     st.add_argument("--domain", default=None)
     st.add_argument("--data-root", default=None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from ..paths import PROFILES
+from ..profiles import PROFILES
 
 
 def register(subparsers) -> None:
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
                     "README headline block. See docs/experiments.md.")
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     run = sub.add_parser("run", help="train every shard of the chosen groups (finished ones are skipped)")
-    run.add_argument("--profile", choices=PROFILES, default="default")
+    run.add_argument("--profile", choices=list(PROFILES), default="default")
     run.add_argument("--group", choices=GROUPS, action="append",
                      help="experiment group (repeatable; default: all)")
     run.add_argument("--shard", action="append", default=[], metavar="PATTERN",
@@ -35,14 +35,14 @@ def register(subparsers) -> None:
     run.add_argument("--list", action="store_true", help="only list the selected shards")
     run.set_defaults(func=_run)
     st = sub.add_parser("status", help="planned / finished / failed shards per group")
-    st.add_argument("--profile", choices=PROFILES, default="default")
+    st.add_argument("--profile", choices=list(PROFILES), default="default")
     st.set_defaults(func=_status)
     tb = sub.add_parser("tables", help="aggregate stored shard results into reports/<profile>/tables/")
-    tb.add_argument("--profile", choices=PROFILES, default="default")
+    tb.add_argument("--profile", choices=list(PROFILES), default="default")
     tb.add_argument("--data-root", default=None, help="real data root for the TVSum references")
     tb.set_defaults(func=_tables)
     rd = sub.add_parser("readme", help="regenerate the README headline block from reports/paper")
-    rd.add_argument("--profile", choices=PROFILES, default="paper")
+    rd.add_argument("--profile", choices=list(PROFILES), default="paper")
     rd.add_argument("--check", action="store_true",
                     help="exit 1 when README.md's block differs from the generated one")
     rd.set_defaults(func=_readme)

@@ -127,8 +127,8 @@ def run(args) -> int:
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
     requests = read_requests(args)
     predictor = load_predictor(args.checkpoint, args.device)
-    spec = getattr(predictor, "feature_spec", None) or {}
-    clip_model = args.clip_model or spec.get("clip_model") or DEFAULT_CLIP_MODEL
+    spec = getattr(predictor, "feature_spec", None)
+    clip_model = args.clip_model or getattr(spec, "clip_model", None) or DEFAULT_CLIP_MODEL
     extractor = ClipExtractor.from_pretrained(clip_model, device=args.device,
                                               progress=not args.no_progress)
     cache_dir = None if args.no_cache else (Path(args.cache_dir) if args.cache_dir

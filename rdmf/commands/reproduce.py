@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..paths import PROFILES
+from ..profiles import PROFILES
 
 
 def parse_parameters(pairs: list[str] | None) -> dict:
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
         description="Execute notebooks/NN_*.ipynb in order with papermill. Executed notebooks, "
                     "figures, tables and metrics go to reports/<profile>/. Stops at the first "
                     "failing notebook, naming it and the cell.")
-    p.add_argument("--profile", choices=PROFILES, default="default",
+    p.add_argument("--profile", choices=list(PROFILES), default="default",
                    help="ci: seconds per notebook (what nbval re-runs); default: a reader's CPU "
                         "run; paper: full protocol (GPU when present). Default: default")
     p.add_argument("--only", default=None,

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
         "train", help="train a moment-retrieval / highlight-detection model",
         description="Train RDMF or an attention baseline. Settings: a preset (the reference "
                     "defaults for a data set) or a YAML config, then the flags below, then "
-                    "--set FIELD=VALUE for any other config field (docs/training.md).")
+                    "--set SECTION.FIELD=VALUE for any other config field (docs/training.md).")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--preset", choices=sorted(PRESETS), default=None,
                         help="data-set preset (default: synthetic)")
@@ -35,7 +35,9 @@ def register(subparsers) -> None:
     parser.add_argument("--lr", type=float)
     parser.add_argument("--device", type=str, help="auto | cpu | cuda | cuda:N")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="override any config field (YAML value), repeatable")
+                        help="override any config field (YAML value), repeatable: a dotted "
+                             "name (model.hidden=64, model.rd.steps=8) or a flat name of the "
+                             "single-level layout (hidden=64, rd_steps=8)")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm bars")
     parser.add_argument("--fresh", action="store_true",
                         help="refuse to resume: error if the run folder already holds a run")
@@ -48,18 +50,19 @@ def register(subparsers) -> None:
 
 def build_config(args: argparse.Namespace):
     from rdmf.paths import data_root
-    from rdmf.train.config import from_dict, load_config, preset, to_dict
+    from rdmf.train.config import from_dict, load_config, merge, preset, to_dict, to_nested
     config = load_config(args.config) if args.config else preset(args.preset or "synthetic")
     changes = {}
-    for flag, field in (("fusion", "fusion"), ("epochs", "epochs"), ("seed", "seed"),
-                        ("domain", "domain"), ("size", "size"), ("batch_size", "batch_size"),
-                        ("lr", "lr"), ("device", "device")):
+    for flag, field in (("fusion", "model.fusion"), ("epochs", "optim.epochs"),
+                        ("seed", "seed"), ("domain", "data.domain"), ("size", "data.size"),
+                        ("batch_size", "optim.batch_size"), ("lr", "optim.lr"),
+                        ("device", "device")):
         value = getattr(args, flag)
         if value is not None:
             changes[field] = value
     root = data_root(args.data_root)
     if root is not None:
-        changes["data_root"] = str(root)
+        changes["data.data_root"] = str(root)
     if args.no_progress:
         changes["progress"] = False
     for item in args.set:
@@ -70,7 +73,7 @@ def build_config(args: argparse.Namespace):
             changes[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError:
             raise ValueError(f"--set {item!r}: VALUE is not valid YAML") from None
-    return from_dict({**to_dict(config), **changes}, source="train options")
+    return from_dict(merge(to_dict(config), to_nested(changes)), source="train options")
 
 
 def check_run_dir(args: argparse.Namespace) -> None:

@@ -32,9 +32,8 @@ from .base import (
     load_array,
 )
 from .features import prepare_text_features, prepare_video_features
-from .sample import Sample
+from .sample import CLIP_LEN_S, Sample
 
-CLIP_LEN_S = 2.0
 FEATURE_DIRS = {
     "slowfast": ("slowfast_features", "slowfast_video_features"),
     "clip": ("clip_features", "clip_video_features"),

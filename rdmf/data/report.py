@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from rdmf.paths import check_profile
+from rdmf.profiles import profile_settings
 
-PROFILES = {
-    "ci": {"synthetic_size": "ci"},
-    "default": {"synthetic_size": "default"},
-    "paper": {"synthetic_size": "full"},
-}
 TABLE_KEYS = ("MR-full-mAP", "MR-full-R1@0.5", "MR-full-R1@0.7", "HL-min-VeryGood-mAP",
               "HL-min-VeryGood-Hit1")
 
 
 def settings(profile: str) -> dict:
-    return dict(PROFILES[check_profile(profile)])
+    """Notebook 05's settings of ``profile`` (:data:`rdmf.profiles.PROFILES`)."""
+    return profile_settings(profile, "data")
 
 
 def trivial_table(train, val, gt_rows) -> dict:

@@ -22,6 +22,10 @@ from typing import Any
 import numpy as np
 import torch
 
+CLIP_LEN_S = 2.0
+"""Seconds per clip of the benchmarks' clip grid (QVHighlights, TVSum, the synthetic set,
+``rdmf predict``)."""
+
 
 @dataclass
 class Sample:

@@ -23,10 +23,9 @@ from rdmf.io import read_json, read_jsonl_numbered
 
 from .base import RecordDataset, as_array, check_query, file_name_id, load_array
 from .features import prepare_text_features, prepare_video_features
-from .sample import Sample
+from .sample import CLIP_LEN_S, Sample
 
-DOMAINS = ("VT", "VU", "GA", "MS", "PK", "PR", "FM", "BK", "BT", "DS")
-CLIP_LEN_S = 2.0
+TVSUM_DOMAINS = ("VT", "VU", "GA", "MS", "PK", "PR", "FM", "BK", "BT", "DS")
 
 
 class TVSumDataset(RecordDataset):
@@ -45,7 +44,7 @@ class TVSumDataset(RecordDataset):
             raise ValueError(f"TVSum split must be 'train' or 'val' (the val video is the test "
                              f"video in the published protocol), got {split!r}")
         if domain is None:
-            raise ValueError(f"TVSum is per domain: pass domain= one of {', '.join(DOMAINS)} or 'all'")
+            raise ValueError(f"TVSum is per domain: pass domain= one of {', '.join(TVSUM_DOMAINS)} or 'all'")
         self.root, self.max_clips, self.max_tokens = root, max_clips, max_tokens
         splits_file = root / "tvsum_splits_UMT.json"
         splits = read_json(splits_file)

@@ -25,7 +25,7 @@ from .base import RecordDataset, as_array, as_float, as_list, file_name_id, load
 from .features import prepare_text_features, prepare_video_features
 from .sample import Sample
 
-DOMAINS = ("dog", "gymnastics", "parkour", "skating", "skiing", "surfing")
+YOUTUBE_DOMAINS = ("dog", "gymnastics", "parkour", "skating", "skiing", "surfing")
 
 
 class YouTubeDataset(RecordDataset):
@@ -44,7 +44,7 @@ class YouTubeDataset(RecordDataset):
             raise ValueError(f"YouTube Highlights split must be 'train' or 'val', got {split!r}")
         if domain is None:
             raise ValueError("YouTube Highlights is per domain: pass domain= one of "
-                             f"{', '.join(DOMAINS)} or 'all'")
+                             f"{', '.join(YOUTUBE_DOMAINS)} or 'all'")
         self.root, self.max_clips = root, max_clips
         splits_file, anno_file = root / "youtube_splits.json", root / "youtube_anno.json"
         splits, anno = read_json(splits_file), read_json(anno_file)
@@ -52,7 +52,7 @@ class YouTubeDataset(RecordDataset):
         for d in domains:
             if d not in splits:
                 raise ValueError(f"{splits_file}: domain {d!r} not in this copy (available: "
-                                 f"{', '.join(sorted(splits))}; the release has {', '.join(DOMAINS)})")
+                                 f"{', '.join(sorted(splits))}; the release has {', '.join(YOUTUBE_DOMAINS)})")
         self._text_override = text_features
         self._text_cache: dict[str, np.ndarray] = {}
         for d in domains:

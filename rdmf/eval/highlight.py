@@ -20,8 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
+from rdmf.data.sample import CLIP_LEN_S
+
 SALIENCY_MINIMA: dict[str, int] = {"Fair": 2, "Good": 3, "VeryGood": 4}
-CLIP_LEN_S = 2.0
 
 
 def highlight_average_precision(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -20,21 +20,11 @@ import numpy as np
 import torch
 
 from rdmf.paths import repo_root
-
-PERF_PROFILES = {
-    "ci": {"batch": 2, "clips": 75, "hidden": 64, "repeats": 1, "K": (1, 4, 8, 16),
-           "rd_batch": 8, "rd_channels": 16},
-    "default": {"batch": 8, "clips": 75, "hidden": 128, "repeats": 3, "K": (1, 2, 4, 8, 16, 32),
-                "rd_batch": 32, "rd_channels": 16},
-    "paper": {"batch": 32, "clips": 75, "hidden": 256, "repeats": 5, "K": (1, 2, 4, 8, 16, 32, 64),
-              "rd_batch": 32, "rd_channels": 16},
-}
-
+from rdmf.profiles import profile_settings
 
 def perf_settings(profile: str) -> dict:
-    if profile not in PERF_PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PERF_PROFILES)}")
-    return PERF_PROFILES[profile]
+    """Problem sizes and repeats of ``profile`` (:data:`rdmf.profiles.PROFILES`)."""
+    return profile_settings(profile, "perf")
 
 
 def _inputs(batch: int, clips: int, video_dim: int, text_dim: int, tokens: int, seed: int = 0):
@@ -69,8 +59,8 @@ def fusion_throughput(fusion: str, *, batch: int = 8, clips: int = 75, hidden: i
     cfg = preset("qvhighlights", fusion=fusion, hidden=hidden, heads=heads, ffn_dim=4 * hidden,
                  video_dim=video_dim, text_dim=text_dim, progress=False, **overrides)
     torch.manual_seed(0)
-    model = build_model(cfg)
-    crit = Criterion(cfg)
+    model = build_model(cfg.model)
+    crit = Criterion(cfg.loss)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     video, vmask, text, tmask = _inputs(batch, clips, video_dim, text_dim, tokens)
     spans = [torch.tensor([[0.5, 0.2]]) for _ in range(batch)]
@@ -152,7 +142,7 @@ def activation_memory_mb(fusion: str, *, batch: int = 8, clips: int = 75, hidden
     cfg = preset("qvhighlights", fusion=fusion, hidden=hidden, heads=heads, ffn_dim=4 * hidden,
                  video_dim=video_dim, text_dim=text_dim, progress=False)
     torch.manual_seed(0)
-    model = build_model(cfg).train()
+    model = build_model(cfg.model).train()
     video, vmask, text, tmask = _inputs(batch, clips, video_dim, text_dim, tokens)
     seen: dict[int, int] = {}
 

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from rdmf.io import atomic_write_text
+from rdmf.model.fusion import FUSIONS
 from rdmf.paths import repo_root, reports_dir
 
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
-FUSIONS = ("rd", "concat", "cross_attention")
 HEADERS = ("RDMF (rd)", "concat (Moment-DETR)", "cross-attention (QD-DETR)")
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .protocols import TVSUM_DOMAINS
+from rdmf.data.tvsum import TVSUM_DOMAINS
+from rdmf.data.youtube import YOUTUBE_DOMAINS
 
 #: TVSum top-5 mAP averages over the 10 domains, as published (docs/design.md §6)
 TVSUM_PUBLISHED_AVG = {"UniVTG": 81.0, "UMT": 83.1, "QD-DETR": 85.0, "UVCOM": 86.3,
@@ -26,11 +27,10 @@ TVSUM_QDDETR_MEASURED = {
 }
 
 #: YouTube Highlights mAP per domain, as published (docs/design.md §6)
-YOUTUBE_DOMAINS_ALL = ("dog", "gymnastics", "parkour", "skating", "skiing", "surfing")
 YOUTUBE_PUBLISHED = {
-    "UMT-S (these features + audio; UMT README)": dict(zip(YOUTUBE_DOMAINS_ALL,
+    "UMT-S (these features + audio; UMT README)": dict(zip(YOUTUBE_DOMAINS,
                                                            (65.93, 75.20, 81.64, 71.81, 72.27, 82.71))),
-    "UniVTG (pretrained on other features; model.md)": dict(zip(YOUTUBE_DOMAINS_ALL,
+    "UniVTG (pretrained on other features; model.md)": dict(zip(YOUTUBE_DOMAINS,
                                                                 (74.25, 78.89, 74.39, 84.87, 75.13, 83.85))),
 }
 

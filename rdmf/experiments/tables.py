@@ -15,12 +15,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from rdmf.data.tvsum import TVSUM_DOMAINS
 from rdmf.io import atomic_write_text, read_json
 from rdmf.paths import reports_dir
 from rdmf.reports import write_report_json
 
 from . import references as refs
-from .protocols import (ABLATION_LABELS, TVSUM_DOMAINS, budget, deviations, shards)
+from .protocols import ABLATION_LABELS, budget, deviations, shards
 from .runner import group_status, load_results
 
 FUSION_LABELS = {"rd": "RDMF (rd)", "concat": "concat (Moment-DETR)",

@@ -75,7 +75,10 @@ def saliency_pairs(saliency: torch.Tensor, mask: torch.Tensor, seeds: list[int] 
 
 
 class Criterion:
-    """Weighted sum of the losses; returns (total, dict of the unweighted terms)."""
+    """Weighted sum of the losses; returns (total, dict of the unweighted terms).
+
+    ``config``: the ``loss`` section of a run config (:class:`rdmf.train.config.LossConfig`).
+    """
 
     def __init__(self, config):
         self.config = config

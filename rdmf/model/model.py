@@ -12,6 +12,10 @@ from .proposals import ProposalHead, gather_proposals, select_proposals
 from .transformer import AnchorDecoder, Decoder, Encoder, masked_mean, sine_positions
 
 
+#: the kinds of decoder queries (``ModelConfig.decoder_queries``)
+DECODER_QUERIES = ("learned", "anchors", "proposals")
+
+
 class MomentModel(nn.Module):
     """Video (B, L, Dv) + query tokens (B, N, Dt) -> spans, foreground logits, clip saliency.
 
@@ -28,7 +32,7 @@ class MomentModel(nn.Module):
     def __init__(self, config):
         super().__init__()
         if config.video_dim is None or config.text_dim is None:
-            raise ValueError("build_model: config.video_dim and config.text_dim must be set "
+            raise ValueError("build_model: config.model.video_dim and text_dim must be set "
                              "(they are filled from the data set by rdmf.train.train)")
         d = config.hidden
         self.config = config
@@ -37,7 +41,7 @@ class MomentModel(nn.Module):
         self.fusion = build_fusion(config.fusion, dim=d, heads=config.heads,
                                    ffn_dim=config.ffn_dim, dropout=config.dropout,
                                    cross_layers=config.cross_layers,
-                                   rd_settings=config.rd_settings() if config.fusion == "rd" else None)
+                                   rd_settings=config.rd if config.fusion == "rd" else None)
         self.encoder = Encoder(d, config.heads, config.ffn_dim, config.dropout, config.enc_layers)
         self.saliency_head = SaliencyHead(d, config.saliency_head)
         self.hd_only = bool(config.hd_only)
@@ -117,5 +121,6 @@ def _check_inputs(video, video_mask, text, text_mask, config) -> None:
 
 
 def build_model(config) -> MomentModel:
-    """The model a :class:`rdmf.train.config.TrainConfig` describes (fusion chosen by name)."""
+    """The model a :class:`rdmf.train.config.ModelConfig` (a run config's ``model`` section)
+    describes (fusion chosen by name)."""
     return MomentModel(config)

@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+#: the lattice boundary conditions every solver and every lattice formula accepts
 BOUNDARIES = ("reflecting", "periodic")
 
 

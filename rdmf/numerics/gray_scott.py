@@ -40,9 +40,10 @@ from typing import Literal
 
 import torch
 
+from .dct import BOUNDARIES
+
 Tensorish = float | torch.Tensor
 SCHEMES = ("semi_implicit", "explicit", "dct")
-BOUNDARIES = ("reflecting", "periodic")
 DIFFUSION_BOUND = 0.5  # r = D dt / dx² ≤ 1/2 for explicit diffusion in 1-D
 
 

@@ -21,35 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from rdmf.profiles import profile_settings
+
 from . import linear
 from .dct import laplacian_basis
 from .gray_scott import integrate, lattice_mask
 from .grid2d import integrate_2d
 
-
-# --------------------------------------------------------------------------- profiles
-PROFILES = {
-    "ci": {
-        "growth_cases_steps": 1500,
-        "pattern_L": 48, "pattern_steps": 1500,
-        "gallery_N": 64, "gallery_steps": 6000,
-        "pypde_L": 32, "pypde_N2": 16, "pypde_T": 20.0,
-        "conv_dts": [1.0, 0.5, 0.25, 0.125], "conv_T": 20.0, "conv_L": 24,
-        "invariant_runs": 24, "invariant_steps": 150,
-        "cost_L": 75, "cost_B": 8, "cost_C": 4, "cost_steps": 50,
-    },
-    "default": {
-        "growth_cases_steps": 3000,
-        "pattern_L": 96, "pattern_steps": 4000,
-        "gallery_N": 128, "gallery_steps": 12000,
-        "pypde_L": 64, "pypde_N2": 32, "pypde_T": 50.0,
-        "conv_dts": [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125], "conv_T": 40.0, "conv_L": 48,
-        "invariant_runs": 200, "invariant_steps": 400,
-        "cost_L": 75, "cost_B": 32, "cost_C": 8, "cost_steps": 200,
-    },
-}
-PROFILES["paper"] = {**PROFILES["default"], "gallery_N": 256, "gallery_steps": 25000,
-                     "invariant_runs": 1000}
 
 # the kinetics the notebooks and tests use (lattice units: one clip = 1, dt in the same units)
 TURING_WIDE = dict(F=0.06, k=0.062, Du=0.5, Dv=0.05)    # Hopf-stable, wide Turing band
@@ -58,10 +36,9 @@ STABLE = dict(F=0.06, k=0.062, Du=0.3, Dv=0.3)          # Du = Dv: no Turing ins
 
 
 def settings(profile: str) -> dict:
-    """Per-profile sizes for notebooks 03 and 04 (``ci``: seconds on one core)."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
-    return dict(PROFILES[profile])
+    """Per-profile sizes for notebooks 03 and 04 (``ci``: seconds on one core), from
+    :data:`rdmf.profiles.PROFILES`."""
+    return profile_settings(profile, "numerics")
 
 
 # --------------------------------------------------------------------------- modes

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-BOUNDARIES = ("reflecting", "periodic")
+from ..numerics.dct import BOUNDARIES
 
 
 def _check_lattice(N, boundary, h):

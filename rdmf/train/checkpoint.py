@@ -32,7 +32,7 @@ BEST_FILES = ("val_preds.jsonl", "val_metrics.json")
 #: every file training writes into a run folder (their stale temporaries are removed on resume)
 RUN_FILES = (BEST, LAST, "config.yaml", "metrics.jsonl") + BEST_FILES
 # fields that may change between an interrupted run and its resumption without changing results
-RESUMABLE_CHANGES = {"epochs", "progress", "eval_batch_size", "data_root", "device"}
+RESUMABLE_CHANGES = {"optim.epochs", "progress", "eval.batch_size", "data.data_root", "device"}
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
@@ -163,24 +163,18 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
 
 def check_feature_spec_fields(spec: dict, where: str) -> None:
-    """A feature spec holds positive integer dims, a list of feature type names and a text
-    encoder name; anything else is an error naming the field."""
-    for key in ("video_dim", "text_dim"):
-        value = spec.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{where}: feature_spec.{key} must be a positive integer, got "
-                             f"{value!r}")
-    types = spec.get("video_feature_types", [])
-    if not isinstance(types, (list, tuple)) or not all(isinstance(t, str) for t in types):
-        raise ValueError(f"{where}: feature_spec.video_feature_types must be a list of names, "
-                         f"got {types!r}")
-    if not isinstance(spec.get("text_encoder", ""), str):
-        raise ValueError(f"{where}: feature_spec.text_encoder must be a name, got "
-                         f"{spec.get('text_encoder')!r}")
+    """A feature spec reads as a :class:`FeatureSpec` with a positive integer ``video_dim``;
+    anything else is an error naming the field."""
+    from rdmf.data.feature_spec import FeatureSpec
+    if FeatureSpec.from_dict(spec, where).video_dim is None:
+        raise ValueError(f"{where}: feature_spec.video_dim must be a positive integer, got None")
 
 
 def config_differences(saved: dict, current: dict, ignore=RESUMABLE_CHANGES) -> list[str]:
-    """Human-readable list of the config fields that differ (``field: saved -> current``)."""
+    """Human-readable list of the config fields that differ (``section.field: saved ->
+    current``) between two nested config dicts."""
+    from .config import flatten
+    saved, current = flatten(saved), flatten(current)
     keys = sorted((set(saved) | set(current)) - set(ignore))
     return [f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in keys
             if saved.get(k) != current.get(k)]
@@ -194,14 +188,17 @@ def check_config_matches(path: str | os.PathLike, saved: dict, current: dict) ->
                          + "); use a new run folder or the same settings")
 
 
-def check_feature_spec(spec: dict, video_dim: int, text_dim: int, where: str) -> None:
-    """Error naming both sides when features do not match the checkpoint's feature spec."""
+def check_feature_spec(spec, video_dim: int, text_dim: int, where: str) -> None:
+    """Error naming both sides when features do not match a :class:`FeatureSpec` (or a
+    recorded spec dict)."""
+    from rdmf.data.feature_spec import FeatureSpec
+    spec = FeatureSpec.from_dict(spec, where)
     problems = []
-    if int(spec["video_dim"]) != int(video_dim):
+    if spec.video_dim is not None and int(spec.video_dim) != int(video_dim):
         problems.append(f"video features have {video_dim} dims, the checkpoint expects "
-                        f"{spec['video_dim']} ({'+'.join(spec.get('video_feature_types', []))})")
-    if int(spec["text_dim"]) != int(text_dim):
+                        f"{spec.video_dim} ({'+'.join(spec.video_feature_types)})")
+    if int(spec.text_dim) != int(text_dim):
         problems.append(f"text features have {text_dim} dims, the checkpoint expects "
-                        f"{spec['text_dim']} ({spec.get('text_encoder')})")
+                        f"{spec.text_dim} ({spec.text_encoder})")
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from rdmf.data.feature_spec import FeatureSpec
 from rdmf.data.sample import Sample
 
 #: what each data set feeds the model when the data set itself does not say (``feature_spec``)
@@ -18,18 +19,19 @@ DEFAULT_FEATURE_SPECS = {
 
 
 def load_split(config, split: str):
-    """The ``split`` of the config's data set through ``rdmf.data.build_dataset``; an empty
-    split is an error naming the data set, split and data root."""
+    """The ``split`` of the data set a run config's ``data`` section (:class:`DataConfig`)
+    names, through ``rdmf.data.build_dataset``; an empty split is an error naming the data set,
+    split and data root."""
     try:
         from rdmf.data import build_dataset
     except ImportError:
         raise ValueError("rdmf.data.build_dataset is not available in this checkout: the data "
                          "readers are missing") from None
     kwargs = {"data_root": config.data_root, "domain": config.domain, "size": config.size,
-              "seed": config.data_seed, "max_clips": config.max_clips}
+              "seed": config.seed, "max_clips": config.max_clips}
     if config.dataset == "synthetic":
-        kwargs["clip_noise"] = config.data_clip_noise
-    if getattr(config, "video_feature_types", None):
+        kwargs["clip_noise"] = config.clip_noise
+    if config.video_feature_types:
         kwargs["feature_types"] = tuple(config.video_feature_types)
     dataset = build_dataset(config.dataset, split, **kwargs)
     check_not_empty(dataset, f"data set {config.dataset!r}, split {split!r}"
@@ -43,17 +45,19 @@ def check_not_empty(dataset, what: str) -> None:
         raise ValueError(f"{what}: the split is empty (no samples to train or evaluate on)")
 
 
-def feature_spec(config, dataset, video_dim: int, text_dim: int) -> dict:
-    """Feature types and dims the model is trained on (recorded in every checkpoint)."""
+def feature_spec(config, dataset, video_dim: int, text_dim: int) -> FeatureSpec:
+    """Feature types and dims the model is trained on (recorded in every checkpoint).
+
+    ``config``: a run config's ``data`` section; ``dataset`` may state its own ``feature_spec``
+    (a dict in :meth:`FeatureSpec.from_dict`'s spellings).
+    """
     spec = dict(DEFAULT_FEATURE_SPECS.get(config.dataset, {}))
     spec.update(getattr(dataset, "feature_spec", None) or {})
-    if getattr(config, "video_feature_types", None):
+    if config.video_feature_types:
         spec["video_feature_types"] = list(config.video_feature_types)
     spec.update({"video_dim": int(video_dim), "text_dim": int(text_dim),
                  "clip_len_s": float(config.clip_len_s), "dataset": config.dataset})
-    spec.setdefault("video_feature_types", [])
-    spec.setdefault("text_encoder", "unknown")
-    return spec
+    return FeatureSpec.from_dict(spec, source=f"data set {config.dataset!r}")
 
 
 def ground_truth_rows(samples: Sequence[Sample]) -> list[dict]:

@@ -2,7 +2,7 @@
 
 ``torchrun --nproc_per_node N -m rdmf train ...`` sets RANK / WORLD_SIZE / LOCAL_RANK; every
 process then takes its contiguous share of each global batch (the global batch size stays
-``config.batch_size``), gradients are averaged by DDP, and only rank 0 evaluates and writes.
+``config.optim.batch_size``), gradients are averaged by DDP, and only rank 0 evaluates and writes.
 Backend: NCCL on CUDA, gloo on CPU.
 """
 

@@ -2,7 +2,7 @@
 
 A run folder holds::
 
-    config.yaml         the exact TrainConfig of the run
+    config.yaml         the exact RunConfig of the run
     metrics.jsonl       one JSON line per finished epoch (train losses, val metrics)
     last.ckpt           model + optimiser + RNG after the last finished epoch (resume point)
     best.ckpt           the epoch with the best val metric (MR-full-mAP / top5-mAP / mAP)
@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -39,8 +41,8 @@ from . import distributed
 from .checkpoint import (BEST, BEST_FILES, LAST, best_files_out_of_step, check_best_files,
                          check_config_matches, check_feature_spec, file_sha256, load_checkpoint,
                          remove_stale_temporaries, resolve_checkpoint, save_checkpoint)
-from .config import TrainConfig, from_dict, save_config, to_dict
-from .datasets import check_not_empty, feature_spec, ground_truth_rows, load_split
+from .config import RunConfig, from_dict, save_config, to_dict
+from .datasets import FeatureSpec, check_not_empty, feature_spec, ground_truth_rows, load_split
 
 
 class NonFiniteLossError(NonFiniteError):
@@ -60,7 +62,7 @@ def resolve_device(name: str, info: distributed.DistInfo | None = None) -> torch
     return torch.device(name)
 
 
-def _autocast(config: TrainConfig, device: torch.device):
+def _autocast(config: RunConfig, device: torch.device):
     return torch.autocast(device.type, dtype=torch.bfloat16,
                           enabled=bool(config.amp and device.type == "cuda"))
 
@@ -69,14 +71,14 @@ def _forward(model, batch, negatives: bool = False):
     return model(batch.video, batch.video_mask, batch.text, batch.text_mask, negatives=negatives)
 
 
-def _pair_seed(config: TrainConfig, epoch: int, index: int) -> int:
+def _pair_seed(config: RunConfig, epoch: int, index: int) -> int:
     """Seed of the saliency-pair picks of one sample in one epoch (independent of sharding)."""
     return ((config.seed * 10_007 + epoch) * 1_000_003 + int(index)) % (2**63 - 1)
 
 
 # --- prediction and metrics ----------------------------------------------------------------
 @torch.no_grad()
-def predict_samples(model, samples: Sequence[Sample], config: TrainConfig,
+def predict_samples(model, samples: Sequence[Sample], config: RunConfig,
                     device: torch.device | str = "cpu", batch_size: int | None = None,
                     progress: bool = False) -> list[dict]:
     """Official submission rows (``qid, query, vid, pred_relevant_windows, pred_saliency_scores``).
@@ -87,7 +89,7 @@ def predict_samples(model, samples: Sequence[Sample], config: TrainConfig,
     was_training = model.training
     model.eval()
     device = torch.device(device)
-    batch_size = batch_size or config.eval_batch_size
+    batch_size = batch_size or config.eval.batch_size
     rows = []
     starts = range(0, len(samples), batch_size)
     for start in tqdm(starts, desc="predict", disable=not progress, leave=False):
@@ -102,7 +104,7 @@ def predict_samples(model, samples: Sequence[Sample], config: TrainConfig,
             if "pred_spans" in out:
                 row["pred_relevant_windows"] = windows_with_scores(
                     out["pred_spans"][i], out["pred_logits"][i], sample.duration_s,
-                    config.clip_len_s)
+                    config.data.clip_len_s)
             rows.append(row)
     model.train(was_training)
     return rows
@@ -121,22 +123,22 @@ def windows_with_scores(spans: torch.Tensor, logits: torch.Tensor, duration_s: f
              round(float(scores[q]), 6)] for q in order]
 
 
-def compute_metrics(rows: list[dict], samples: Sequence[Sample], config: TrainConfig) -> dict | None:
+def compute_metrics(rows: list[dict], samples: Sequence[Sample], config: RunConfig) -> dict | None:
     """Metrics through :mod:`rdmf.eval`; ``None`` when the split has no labels."""
     from rdmf import eval as rdmf_eval
     if any(s.saliency is None for s in samples):
         return None
-    if config.dataset == "tvsum":
+    if config.data.dataset == "tvsum":
         ap = [rdmf_eval.tvsum_top5_ap(r["pred_saliency_scores"], s.saliency)
               for r, s in zip(rows, samples)]
         return {"brief": {"top5-mAP": round(100 * float(np.mean(ap)), 2)},
                 "per_video": {str(s.vid): round(100 * a, 2) for s, a in zip(samples, ap)}}
-    if config.dataset == "youtube":
+    if config.data.dataset == "youtube":
         ap = [rdmf_eval.youtube_ap(r["pred_saliency_scores"], s.saliency[:, 0])
               for r, s in zip(rows, samples)]
         return {"brief": {"mAP": round(100 * float(np.mean(ap)), 2)},
                 "per_video": {str(s.vid): round(100 * a, 2) for s, a in zip(samples, ap)}}
-    if any(len(s.windows_s) == 0 for s in samples) and not config.hd_only:
+    if any(len(s.windows_s) == 0 for s in samples) and not config.model.hd_only:
         return None
     return rdmf_eval.evaluate_qvhighlights(rows, ground_truth_rows(samples))
 
@@ -168,177 +170,302 @@ def _prepare_run_dir(run_dir: Path) -> None:
 
 
 # --- training ------------------------------------------------------------------------------
-def _dataset_dims(dataset, config: TrainConfig, what: str) -> tuple[int, int]:
-    first = dataset[0]
-    video_dim, text_dim = first.video_feats.shape[1], first.text_feats.shape[1]
-    for name, have, want in (("video_dim", video_dim, config.video_dim),
-                             ("text_dim", text_dim, config.text_dim)):
-        if want is not None and int(want) != int(have):
-            raise ValueError(f"{what}: features have {name} = {have} but config.{name} = {want}")
-    return int(video_dim), int(text_dim)
+@dataclass
+class Progress:
+    """Where a run stands: what ``last.ckpt`` records besides the weights."""
+
+    epoch: int = 0
+    step: int = 0
+    history: list = dc_field(default_factory=list)
+    best_metric: float = -math.inf
+    best_epoch: int | None = None
+    best_files: dict | None = None
+    last_finite: dict = dc_field(default_factory=dict)
 
 
-def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = None,
+@dataclass
+class Parts:
+    """The trainable objects of a run."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    criterion: Criterion
+
+
+def train(config: RunConfig, run_dir: str | Path, *, datasets: tuple | None = None,
           resume: bool = True) -> dict[str, Any]:
     """Train ``config`` into ``run_dir``; resume from ``run_dir/last.ckpt`` when it exists.
 
     Args:
-        datasets: optional (train, val) sequences of Samples instead of ``config.dataset``.
+        datasets: optional (train, val) sequences of Samples instead of ``config.data``.
         resume: continue an interrupted run (same config; only ``epochs`` may grow). False
             with an existing checkpoint is an error rather than a silent overwrite.
     Returns:
         summary dict: best_epoch, best_metric, metric_name, epochs, last metrics row.
     """
     config = config.replace()  # a validated copy
-    info = distributed.setup("cuda" if config.device.startswith("cuda") or (
-        config.device == "auto" and torch.cuda.is_available()) else "cpu")
-    device = resolve_device(config.device, info)
+    info, device = setup_processes(config)
     run_dir = Path(run_dir)
     if info.is_main:
         _prepare_run_dir(run_dir)
     seed_everything(config.seed)
-
-    if datasets is None:
-        train_set, val_set = load_split(config, config.train_split), load_split(config, config.val_split)
-    else:
-        train_set, val_set = datasets
-        check_not_empty(train_set, "train split")
-        check_not_empty(val_set, "val split")
-    video_dim, text_dim = _dataset_dims(train_set, config, "train split")
-    config = config.replace(video_dim=video_dim, text_dim=text_dim)
-    _dataset_dims(val_set, config, "val split")
-    spec = feature_spec(config, train_set, video_dim, text_dim)
-
-    last_path = run_dir / LAST
-    state = None
-    if last_path.is_file():
-        if not resume:
-            raise ValueError(f"{run_dir}: already holds a run ({LAST}); resume it or choose a "
-                             "new run folder")
-        state = load_checkpoint(last_path)
-        check_config_matches(last_path, state["config"], to_dict(config))
-        check_feature_spec(state["feature_spec"], video_dim, text_dim, str(last_path))
+    train_set, val_set = load_data(config, datasets)
+    config = with_feature_dims(config, train_set, val_set)
+    spec = feature_spec(config.data, train_set, config.model.video_dim, config.model.text_dim)
+    saved = resume_state(run_dir, config, spec, resume)
     if info.is_main:
         remove_stale_temporaries(run_dir)
-
-    model = build_model(config).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_drop_epochs or 10**9,
-                                                gamma=0.1)
-    criterion = Criterion(config)
-    start_epoch, step, history = 0, 0, []
-    best_metric, best_epoch = -math.inf, None
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, step, history = int(state["epoch"]), int(state["step"]), list(state["history"])
-        best_metric = float(state["best_metric"]) if state["best_metric"] is not None else -math.inf
-        best_epoch = state["best_epoch"]
-        torch.set_rng_state(state["rng"]["torch"])
-        if device.type == "cuda" and state["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
-    best_files = None if state is None else state.get("best_files")
+    parts = build_parts(config, device)
+    progress = restore(parts, saved, device)
     if info.is_main:
-        save_config(config, run_dir / "config.yaml")
-        if state is None:   # a run that died before its first checkpoint
-            orphans = ("metrics.jsonl",) + (() if (run_dir / BEST).is_file() else BEST_FILES)
-            for name in orphans:
-                (run_dir / name).unlink(missing_ok=True)
-        else:
-            best_files = _repair_best_files(run_dir, config, val_set, device, best_files)
-
-    train_model = model
-    if info.enabled:
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
-
-    n = len(train_set)
-    last_finite: dict[str, Any] = {}
-    for epoch in range(start_epoch, config.epochs):
+        progress.best_files = prepare_outputs(run_dir, config, val_set, device, saved, progress)
+    train_model = wrap_for_processes(parts.model, info, device)
+    for epoch in range(progress.epoch, config.optim.epochs):
         t0 = time.time()
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed * 10_007 + epoch)).tolist()
-        batches = [order[i:i + config.batch_size] for i in range(0, n, config.batch_size)]
-        train_model.train()
-        sums: dict[str, float] = {}
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
-                   disable=not (config.progress and info.is_main))
-        for batch_no, global_idx in enumerate(bar):
-            local_idx = distributed.shard(global_idx, info)
-            samples = [train_set[i] for i in local_idx]
-            batch = collate(samples).to(device)
-            seeds = [_pair_seed(config, epoch, i) for i in local_idx]
-            where = (info, epoch, batch_no, step, samples, last_finite)
-            _check_finite(torch.stack([batch.video.sum(), batch.text.sum()]), "input features",
-                          *where, {})
-            try:
-                with _autocast(config, device):
-                    out = _forward(train_model, batch,
-                                   negatives=config.query_negatives and len(batch) > 1)
-            except NonFiniteError as err:   # e.g. the RD integrator refuses non-finite fields
-                _check_finite(torch.tensor(float("nan"), device=device), f"forward pass ({err})",
-                              *where, {})
-            # before the matcher: a NaN span or logit has no assignment
-            _check_finite(_all_finite(out, device), "model output", *where, {})
-            try:
-                loss, terms = criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
-            except NonFiniteError as err:
-                _check_finite(torch.tensor(float("nan"), device=device), f"loss ({err})",
-                              *where, {})
-            _check_finite(loss, "loss", *where, terms)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
-                                                       config.grad_clip if config.grad_clip > 0 else float("inf"))
-            _check_finite(grad_norm, "gradient norm", *where, terms)
-            optimizer.step()
-            step += 1
-            values = _mean_over_processes({"loss": loss, **terms}, info)
-            last_finite = {"step": step, **values}
-            for key, value in values.items():
-                sums[key] = sums.get(key, 0.0) + value
-            bar.set_postfix(loss=f"{values['loss']:.3f}")
-        scheduler.step()
-        row = {"epoch": epoch + 1, "step": step, "lr": optimizer.param_groups[0]["lr"],
-               "train_loss": sums.get("loss", 0.0) / max(len(batches), 1),
-               "train": {k: v / max(len(batches), 1) for k, v in sums.items() if k != "loss"}}
-        evaluate_now = (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs
-        if info.is_main and evaluate_now:
-            rows = predict_samples(model, val_set, config, device)
-            metrics = compute_metrics(rows, val_set, config)
-            if metrics is not None:
-                row["val"] = metrics["brief"]
-                value = metrics["brief"].get(config.metric_name)
-                if value is None:
-                    raise ValueError(f"config.metric: {config.metric_name!r} is not among the "
-                                     f"val metrics {sorted(metrics['brief'])}")
-                if value > best_metric:
-                    best_metric, best_epoch = float(value), epoch + 1
-                    row["best"] = True
-                    best_files = _write_outputs(run_dir, "val", rows, metrics)
+        row = train_epoch(train_model, parts, train_set, config, epoch, progress, info, device)
+        if info.is_main and evaluate_now(config, epoch):
+            evaluate_epoch(parts.model, val_set, config, device, row, run_dir, progress)
         row["time_s"] = round(time.time() - t0, 3)
-        history.append(row)
+        progress.history.append(row)
+        progress.epoch = epoch + 1
         if info.is_main:
-            state = {"config": to_dict(config), "feature_spec": spec,
-                     "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "step": step,
-                     "best_metric": None if best_epoch is None else best_metric,
-                     "best_epoch": best_epoch, "metric_name": config.metric_name,
-                     "history": history, "best_files": best_files,
-                     "rng": {"torch": torch.get_rng_state(),
-                             "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}}
-            if row.get("best"):
-                save_checkpoint(run_dir / BEST, state)
-            save_checkpoint(run_dir / LAST, state)
-            atomic_write_jsonl(run_dir / "metrics.jsonl", history)
-            if config.progress:
-                tqdm.write(_epoch_line(row, config))
+            write_epoch(run_dir, config, spec, parts, progress, row, device)
         distributed.barrier(info)
     distributed.cleanup(info)
+    return summary(run_dir, config, progress)
+
+
+def setup_processes(config: RunConfig) -> tuple[distributed.DistInfo, torch.device]:
+    """DDP set-up (when launched by torchrun) and this process's device."""
+    backend = "cuda" if config.device.startswith("cuda") or (
+        config.device == "auto" and torch.cuda.is_available()) else "cpu"
+    info = distributed.setup(backend)
+    return info, resolve_device(config.device, info)
+
+
+def load_data(config: RunConfig, datasets: tuple | None) -> tuple:
+    """(train, val) sequences of Samples: ``datasets`` when given, else read per ``config.data``."""
+    if datasets is None:
+        return (load_split(config.data, config.data.train_split),
+                load_split(config.data, config.data.val_split))
+    train_set, val_set = datasets
+    check_not_empty(train_set, "train split")
+    check_not_empty(val_set, "val split")
+    return train_set, val_set
+
+
+def _dataset_dims(dataset, config: RunConfig, what: str) -> tuple[int, int]:
+    first = dataset[0]
+    video_dim, text_dim = first.video_feats.shape[1], first.text_feats.shape[1]
+    for name, have, want in (("video_dim", video_dim, config.model.video_dim),
+                             ("text_dim", text_dim, config.model.text_dim)):
+        if want is not None and int(want) != int(have):
+            raise ValueError(f"{what}: features have {name} = {have} but "
+                             f"config.model.{name} = {want}")
+    return int(video_dim), int(text_dim)
+
+
+def with_feature_dims(config: RunConfig, train_set, val_set) -> RunConfig:
+    """``config`` with ``model.video_dim`` / ``text_dim`` read from the train split; a set
+    config value or a val split of other dims is an error."""
+    video_dim, text_dim = _dataset_dims(train_set, config, "train split")
+    config = config.replace({"model": {"video_dim": video_dim, "text_dim": text_dim}})
+    _dataset_dims(val_set, config, "val split")
+    return config
+
+
+def resume_state(run_dir: Path, config: RunConfig, spec: FeatureSpec, resume: bool) -> dict | None:
+    """The state of ``run_dir/last.ckpt`` when it exists (None otherwise), checked against the
+    config and feature spec of this run."""
+    last_path = run_dir / LAST
+    if not last_path.is_file():
+        return None
+    if not resume:
+        raise ValueError(f"{run_dir}: already holds a run ({LAST}); resume it or choose a "
+                         "new run folder")
+    state = load_checkpoint(last_path)
+    saved_config = to_dict(from_dict(state["config"], source=f"{last_path} (config)"))
+    check_config_matches(last_path, saved_config, to_dict(config))
+    check_feature_spec(FeatureSpec.from_dict(state["feature_spec"]), spec.video_dim,
+                       spec.text_dim, str(last_path))
+    return state
+
+
+def build_parts(config: RunConfig, device: torch.device) -> Parts:
+    """Model (from ``config.model`` only), AdamW, StepLR and the criterion (``config.loss``)."""
+    model = build_model(config.model).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.optim.lr,
+                                  weight_decay=config.optim.weight_decay)
+    scheduler = torch.optim.lr_scheduler.StepLR(
+        optimizer, step_size=config.optim.lr_drop_epochs or 10**9, gamma=0.1)
+    return Parts(model, optimizer, scheduler, Criterion(config.loss))
+
+
+def restore(parts: Parts, state: dict | None, device: torch.device) -> Progress:
+    """Load a checkpoint's weights, optimiser, scheduler and RNG into ``parts``; its progress."""
+    if state is None:
+        return Progress()
+    parts.model.load_state_dict(state["model"])
+    parts.optimizer.load_state_dict(state["optimizer"])
+    parts.scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    if device.type == "cuda" and state["rng"].get("cuda") is not None:
+        torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+    best = state["best_metric"]
+    return Progress(epoch=int(state["epoch"]), step=int(state["step"]),
+                    history=list(state["history"]),
+                    best_metric=float(best) if best is not None else -math.inf,
+                    best_epoch=state["best_epoch"], best_files=state.get("best_files"))
+
+
+def prepare_outputs(run_dir: Path, config: RunConfig, val_set, device: torch.device,
+                    state: dict | None, progress: Progress) -> dict | None:
+    """Write config.yaml; remove the files of a run that died before its first checkpoint, or
+    repair the best epoch's files after a crash. Returns the hashes best.ckpt records."""
+    save_config(config, run_dir / "config.yaml")
+    if state is not None:
+        return _repair_best_files(run_dir, config, val_set, device, progress.best_files)
+    orphans = ("metrics.jsonl",) + (() if (run_dir / BEST).is_file() else BEST_FILES)
+    for name in orphans:
+        (run_dir / name).unlink(missing_ok=True)
+    return progress.best_files
+
+
+def wrap_for_processes(model: torch.nn.Module, info, device: torch.device) -> torch.nn.Module:
+    """``model`` inside DistributedDataParallel when several processes train, else itself."""
+    if not info.enabled:
+        return model
+    return torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def epoch_batches(n: int, config: RunConfig, epoch: int) -> list[list[int]]:
+    """The sample indices of each batch of ``epoch``: a seeded permutation of ``range(n)``."""
+    generator = torch.Generator().manual_seed(config.seed * 10_007 + epoch)
+    order = torch.randperm(n, generator=generator).tolist()
+    return [order[i:i + config.optim.batch_size] for i in range(0, n, config.optim.batch_size)]
+
+
+def train_epoch(train_model, parts: Parts, train_set, config: RunConfig, epoch: int,
+                progress: Progress, info, device: torch.device) -> dict:
+    """One pass over the train split; returns the epoch's metrics row (losses averaged over
+    batches, learning rate after the scheduler step)."""
+    batches = epoch_batches(len(train_set), config, epoch)
+    train_model.train()
+    sums: dict[str, float] = {}
+    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.optim.epochs}", leave=False,
+               disable=not (config.progress and info.is_main))
+    for batch_no, global_idx in enumerate(bar):
+        values = train_step(train_model, parts, train_set, global_idx, config,
+                            (epoch, batch_no), progress, info, device)
+        for key, value in values.items():
+            sums[key] = sums.get(key, 0.0) + value
+        bar.set_postfix(loss=f"{values['loss']:.3f}")
+    parts.scheduler.step()
+    count = max(len(batches), 1)
+    return {"epoch": epoch + 1, "step": progress.step,
+            "lr": parts.optimizer.param_groups[0]["lr"],
+            "train_loss": sums.get("loss", 0.0) / count,
+            "train": {k: v / count for k, v in sums.items() if k != "loss"}}
+
+
+def train_step(train_model, parts: Parts, train_set, global_idx: list[int], config: RunConfig,
+               position: tuple[int, int], progress: Progress, info,
+               device: torch.device) -> dict[str, float]:
+    """Forward, loss, backward, clip and step on this process's share of one batch; every
+    non-finite input, output, loss or gradient norm raises :class:`NonFiniteLossError` before
+    the optimiser moves. Returns the loss terms averaged over processes."""
+    epoch, batch_no = position
+    local_idx = distributed.shard(global_idx, info)
+    samples = [train_set[i] for i in local_idx]
+    batch = collate(samples).to(device)
+    seeds = [_pair_seed(config, epoch, i) for i in local_idx]
+    where = (info, epoch, batch_no, progress.step, samples, progress.last_finite)
+    _check_finite(torch.stack([batch.video.sum(), batch.text.sum()]), "input features", *where, {})
+    nan = torch.tensor(float("nan"), device=device)
+    try:
+        with _autocast(config, device):
+            out = _forward(train_model, batch,
+                           negatives=config.loss.query_negatives and len(batch) > 1)
+    except NonFiniteError as err:   # e.g. the RD integrator refuses non-finite fields
+        _check_finite(nan, f"forward pass ({err})", *where, {})
+    # before the matcher: a NaN span or logit has no assignment
+    _check_finite(_all_finite(out, device), "model output", *where, {})
+    try:
+        loss, terms = parts.criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
+    except NonFiniteError as err:
+        _check_finite(nan, f"loss ({err})", *where, {})
+    _check_finite(loss, "loss", *where, terms)
+    parts.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    clip = config.optim.grad_clip if config.optim.grad_clip > 0 else float("inf")
+    grad_norm = torch.nn.utils.clip_grad_norm_(parts.model.parameters(), clip)
+    _check_finite(grad_norm, "gradient norm", *where, terms)
+    parts.optimizer.step()
+    progress.step += 1
+    values = _mean_over_processes({"loss": loss, **terms}, info)
+    progress.last_finite = {"step": progress.step, **values}
+    return values
+
+
+def evaluate_now(config: RunConfig, epoch: int) -> bool:
+    """Every ``eval.every`` epochs and after the last."""
+    return (epoch + 1) % config.eval.every == 0 or epoch + 1 == config.optim.epochs
+
+
+def evaluate_epoch(model, val_set, config: RunConfig, device: torch.device, row: dict,
+                   run_dir: Path, progress: Progress) -> None:
+    """Val metrics into ``row``; a new best epoch writes val_preds.jsonl / val_metrics.json and
+    is recorded in ``progress``."""
+    rows = predict_samples(model, val_set, config, device)
+    metrics = compute_metrics(rows, val_set, config)
+    if metrics is None:
+        return
+    row["val"] = metrics["brief"]
+    value = metrics["brief"].get(config.metric_name)
+    if value is None:
+        raise ValueError(f"config.eval.metric: {config.metric_name!r} is not among the "
+                         f"val metrics {sorted(metrics['brief'])}")
+    if value > progress.best_metric:
+        progress.best_metric, progress.best_epoch = float(value), row["epoch"]
+        row["best"] = True
+        progress.best_files = _write_outputs(run_dir, "val", rows, metrics)
+
+
+def checkpoint_state(config: RunConfig, spec: FeatureSpec, parts: Parts, progress: Progress,
+                     device: torch.device) -> dict[str, Any]:
+    """What best.ckpt / last.ckpt hold: config, feature spec, weights, optimiser, scheduler,
+    progress and RNG states."""
+    return {"config": to_dict(config), "feature_spec": spec.to_dict(),
+            "model": parts.model.state_dict(), "optimizer": parts.optimizer.state_dict(),
+            "scheduler": parts.scheduler.state_dict(), "epoch": progress.epoch,
+            "step": progress.step,
+            "best_metric": None if progress.best_epoch is None else progress.best_metric,
+            "best_epoch": progress.best_epoch, "metric_name": config.metric_name,
+            "history": progress.history, "best_files": progress.best_files,
+            "rng": {"torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}}
+
+
+def write_epoch(run_dir: Path, config: RunConfig, spec: FeatureSpec, parts: Parts,
+                progress: Progress, row: dict, device: torch.device) -> None:
+    """best.ckpt (a new best epoch), last.ckpt and metrics.jsonl after a finished epoch."""
+    state = checkpoint_state(config, spec, parts, progress, device)
+    if row.get("best"):
+        save_checkpoint(run_dir / BEST, state)
+    save_checkpoint(run_dir / LAST, state)
+    atomic_write_jsonl(run_dir / "metrics.jsonl", progress.history)
+    if config.progress:
+        tqdm.write(_epoch_line(row, config))
+
+
+def summary(run_dir: Path, config: RunConfig, progress: Progress) -> dict[str, Any]:
+    """What :func:`train` returns."""
     return {"run_dir": str(run_dir), "metric_name": config.metric_name,
-            "best_metric": None if best_epoch is None else best_metric,
-            "best_epoch": best_epoch, "epochs": len(history),
-            "last": history[-1] if history else None}
+            "best_metric": None if progress.best_epoch is None else progress.best_metric,
+            "best_epoch": progress.best_epoch, "epochs": len(progress.history),
+            "last": progress.history[-1] if progress.history else None}
 
 
 def _all_finite(out: dict, device: torch.device) -> torch.Tensor:
@@ -348,7 +475,7 @@ def _all_finite(out: dict, device: torch.device) -> torch.Tensor:
     return torch.tensor(0.0 if finite else float("nan"), device=device)
 
 
-def _repair_best_files(run_dir: Path, config: TrainConfig, val_set, device: torch.device,
+def _repair_best_files(run_dir: Path, config: RunConfig, val_set, device: torch.device,
                        recorded: dict | None) -> dict | None:
     """Bring val_preds.jsonl / val_metrics.json back in step with best.ckpt after a crash
     between their writes: predict them again with best.ckpt's weights. Returns the hashes
@@ -360,7 +487,7 @@ def _repair_best_files(run_dir: Path, config: TrainConfig, val_set, device: torc
     if not best_files_out_of_step(best_path, best):
         return best.get("best_files", recorded)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        model = build_model(config).to(device)   # (its initialisation must not move the RNG)
+        model = build_model(config.model).to(device)   # (its initialisation must not move the RNG)
     model.load_state_dict(best["model"])
     rows = predict_samples(model, val_set, config, device)
     digests = _write_outputs(run_dir, "val", rows, compute_metrics(rows, val_set, config))
@@ -379,8 +506,8 @@ def _mean_over_processes(terms: dict[str, torch.Tensor], info) -> dict[str, floa
     return dict(zip(terms, values.cpu().tolist()))
 
 
-def _epoch_line(row: dict, config: TrainConfig) -> str:
-    text = f"epoch {row['epoch']}/{config.epochs}  loss {row['train_loss']:.4f}"
+def _epoch_line(row: dict, config: RunConfig) -> str:
+    text = f"epoch {row['epoch']}/{config.optim.epochs}  loss {row['train_loss']:.4f}"
     if "val" in row:
         text += f"  val {config.metric_name} {row['val'].get(config.metric_name)}"
     return text + ("  (best)" if row.get("best") else "")
@@ -418,14 +545,15 @@ def load_model(path_or_run_dir: str | Path, which: str = "best", device: str | t
         check_best_files(path, state)
     config = from_dict(state["config"], source=f"{path} (config)")
     if data_root is not None:
-        config = config.replace(data_root=str(data_root))
-    model = build_model(config)
+        config = config.replace({"data": {"data_root": str(data_root)}})
+    model = build_model(config.model)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:
         raise ValueError(f"{path}: weights do not match the model its config describes "
                          f"({str(err).splitlines()[0]})") from None
-    return model.to(device).eval(), config, state["feature_spec"], path
+    spec = FeatureSpec.from_dict(state["feature_spec"], f"{path} (feature_spec)")
+    return model.to(device).eval(), config, spec, path
 
 
 def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best",
@@ -448,7 +576,7 @@ def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best
         _check_eval_folder(folder)
     model, config, spec, path = load_model(path, checkpoint, resolve_device(device), data_root)
     if dataset is None:
-        dataset = load_split(config, split)
+        dataset = load_split(config.data, split)
     check_not_empty(dataset, f"split {split!r}")
     video_dim, text_dim = dataset[0].video_feats.shape[1], dataset[0].text_feats.shape[1]
     check_feature_spec(spec, video_dim, text_dim, f"split {split!r} vs {path}")

@@ -12,14 +12,15 @@ from rdmf.data import build_dataset
 from rdmf.data import trivial
 from rdmf.eval import evaluate_qvhighlights
 
-from .config import PRESETS, preset
+from .config import FLAT_NAMES, PRESETS, flatten, preset
 from .engine import train
 
 #: the short-run recipe: the synthetic preset (a narrow model, batch 4, 12 epochs ≈ 900 steps,
 #: measured to take about a minute per fusion on 2 CPU cores), the same for every fusion. Its
 #: changes to the reference training are listed, with what each brought, in docs/training.md,
 #: "Short run".
-SHORT_RUN = {**{k: v for k, v in PRESETS["synthetic"].items() if k != "dataset"}, "progress": False}
+SHORT_RUN = {**{k: v for k, v in flatten(PRESETS["synthetic"]).items() if k != "data.dataset"},
+             "progress": False}
 KEYS = ("MR-full-mAP", "MR-full-R1@0.5", "HL-min-VeryGood-mAP", "HL-min-VeryGood-Hit1")
 
 
@@ -36,12 +37,12 @@ def trivial_metrics(size: str = "ci", data_seed: int = 0, clip_noise: float = 1.
 def compare(run_root: str | Path, fusions=("rd", "cross_attention", "concat"), seed: int = 0,
             **changes) -> dict:
     """Train each fusion with the short-run recipe; return their val metrics and timings."""
-    settings = {**SHORT_RUN, **changes}
-    settings["eval_every"] = settings["epochs"]
+    settings = {**SHORT_RUN, **{FLAT_NAMES.get(k, k): v for k, v in changes.items()}}
+    settings["eval.every"] = settings["optim.epochs"]
     out = {"settings": {**settings, "seed": seed}, "fusions": {}}
     for fusion in fusions:
         t0 = time.time()
-        config = preset("synthetic", fusion=fusion, seed=seed, **settings)
+        config = preset("synthetic", {**settings, "model.fusion": fusion, "seed": seed})
         train(config, Path(run_root) / fusion)
         last = _last_row(Path(run_root) / fusion)
         out["fusions"][fusion] = {**{k: last["val"][k] for k in KEYS},

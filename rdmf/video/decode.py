@@ -24,7 +24,8 @@ from typing import Iterator
 
 import numpy as np
 
-CLIP_LEN_S = 2.0
+from rdmf.data.sample import CLIP_LEN_S
+
 # A trailing fragment shorter than this fraction of a clip is container rounding, not a clip
 # (a 150.001 s QVHighlights video has 75 clips, not 76).
 _FRAGMENT_TOLERANCE = 1e-3

@@ -33,7 +33,7 @@ def train_tiny_checkpoint(run_dir: str | Path, *, video_dim: int = TINY_IMAGE_DI
     """Train a tiny RDMF model (``rdmf.train.train``) on toy (L, video_dim) / (N, text_dim)
     features into ``run_dir``; its trained length is ``trained_clips`` (longer videos are
     predicted in sliding windows). A few seconds on one CPU core."""
-    from rdmf.train import TrainConfig, train
+    from rdmf.train import run_config, train
     from rdmf.train.toy import toy_samples
 
     def split(n, data_seed):
@@ -41,9 +41,9 @@ def train_tiny_checkpoint(run_dir: str | Path, *, video_dim: int = TINY_IMAGE_DI
                                           text_dim=text_dim, num_clips=trained_clips),
                               feature_spec)
 
-    config = TrainConfig(dataset="qvhighlights", hidden=32, heads=4, ffn_dim=64, enc_layers=1,
-                         dec_layers=1, rd_channels=4, epochs=epochs, batch_size=8, device="cpu",
-                         progress=False, max_clips=trained_clips, seed=seed)
+    config = run_config(dataset="qvhighlights", hidden=32, heads=4, ffn_dim=64, enc_layers=1,
+                        dec_layers=1, rd_channels=4, epochs=epochs, batch_size=8, device="cpu",
+                        progress=False, max_clips=trained_clips, seed=seed)
     train(config, run_dir, datasets=(split(16, seed), split(4, seed + 1)), resume=False)
     return Path(run_dir)
 

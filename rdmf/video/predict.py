@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rdmf.data.feature_spec import FeatureSpec
 from rdmf.data.features import prepare_text_features, prepare_video_features
 from rdmf.io import atomic_write_json
 
@@ -31,86 +32,15 @@ DEFAULT_MAX_TOKENS = 32
 
 
 # -------------------------------------------------------------------- feature-spec checking
-@dataclass(frozen=True)
-class ExpectedFeatures:
-    """What a checkpoint's model consumes, read from its ``feature_spec``.
-
-    ``video_dims`` are per feature type (None when the spec only gives the total); ``video_dim``
-    is the total model input width (None when not given); ``endpoints`` is None when the spec
-    does not say whether the two temporal-endpoint features are part of ``video_dim``.
-    """
-
-    video_types: tuple[str, ...]
-    video_dims: tuple[int, ...] | None
-    video_dim: int | None
-    endpoints: bool | None
-    text_encoder: str | None
-    text_dim: int
-    max_clips: int
-    max_tokens: int
-    clip_len_s: float
-
-
-def _first(spec: dict, *keys, default=None):
-    for key in keys:
-        if key in spec and spec[key] is not None:
-            return spec[key]
-    return default
-
-
-def parse_feature_spec(spec: dict, source: str = "checkpoint") -> ExpectedFeatures:
-    """Read a checkpoint's ``feature_spec`` dict.
-
-    The training engine writes ``{"video_feature_types": [...], "video_dim": total input width,
-    "text_encoder": str, "text_dim": int, "clip_len_s": float, ...}``; a nested form
-    ``{"video": {"types", "dims", "endpoints"}, "text": {"encoder", "dim"}}`` is read too.
-    ``max_clips`` / ``max_tokens`` default to QVHighlights' 75 and 32.
-    """
-    if not isinstance(spec, dict):
-        raise ValueError(f"{source}: has no feature_spec dict (got {type(spec).__name__}); "
-                         "cannot tell which features the model expects")
-    video = spec.get("video") if isinstance(spec.get("video"), dict) else {}
-    text = spec.get("text") if isinstance(spec.get("text"), dict) else {}
-    types = _first(video, "types", "feature_types",
-                   default=_first(spec, "video_feature_types", "video_types", default=[]))
-    dims = _first(video, "dims", "feature_dims",
-                  default=_first(spec, "video_feature_dims", "video_dims"))
-    types = [types] if isinstance(types, str) else list(types)
-    dims = [dims] if isinstance(dims, int) else dims
-    if dims is not None and len(types) != len(dims):
-        raise ValueError(f"{source}: feature_spec lists {len(types)} video feature types but "
-                         f"{len(dims)} dims")
-    total = _first(video, "dim", default=_first(spec, "video_dim"))
-    if total is None and dims is None:
-        raise ValueError(f"{source}: feature_spec gives no video feature dimension "
-                         f"(keys {sorted(spec)})")
-    endpoints = _first(video, "endpoints", "tef",
-                       default=_first(spec, "endpoints", "tef", "temporal_endpoints"))
-    text_dim = _first(text, "dim", default=_first(spec, "text_dim"))
-    if text_dim is None:
-        raise ValueError(f"{source}: feature_spec gives no text feature dimension "
-                         f"(keys {sorted(spec)})")
-    encoder = _first(text, "encoder", default=_first(spec, "text_encoder"))
-    return ExpectedFeatures(
-        video_types=tuple(str(t).lower() for t in types),
-        video_dims=tuple(int(d) for d in dims) if dims is not None else None,
-        video_dim=int(total) if total is not None else None,
-        endpoints=bool(endpoints) if endpoints is not None else None,
-        text_encoder=str(encoder).lower() if encoder else None, text_dim=int(text_dim),
-        max_clips=int(_first(spec, "max_clips", "max_v_l", default=DEFAULT_MAX_CLIPS)),
-        max_tokens=int(_first(spec, "max_tokens", "max_q_l", default=DEFAULT_MAX_TOKENS)),
-        clip_len_s=float(_first(spec, "clip_len_s", default=CLIP_LEN_S)))
-
-
-def check_compatible(expected: ExpectedFeatures, extractor: ClipExtractor,
-                     checkpoint: str) -> ExpectedFeatures:
+def check_compatible(expected: FeatureSpec, extractor: ClipExtractor,
+                     checkpoint: str) -> FeatureSpec:
     """Raise ``ValueError`` naming the checkpoint and the CLIP weights when they do not fit.
 
     Returns ``expected`` with ``endpoints`` resolved (from the total width when not stated).
     """
     where = f"checkpoint {checkpoint}"
     clip_name = f"--clip-model {extractor.name}"
-    types = expected.video_types
+    types = tuple(t.lower() for t in expected.video_feature_types)
     if types and not all(t.startswith("clip") for t in types):
         described = " + ".join(types) + (f" ({expected.video_dim}-d in all)"
                                          if expected.video_dim else "")
@@ -120,9 +50,9 @@ def check_compatible(expected: ExpectedFeatures, extractor: ClipExtractor,
     if len(types) > 1:
         raise ValueError(f"{where} expects {len(types)} video feature types {list(types)}; "
                          "`rdmf predict` extracts one (CLIP image features)")
-    if expected.video_dims is not None and expected.video_dims[0] != extractor.image_dim:
+    if expected.video_feature_dims is not None and expected.video_feature_dims[0] != extractor.image_dim:
         raise ValueError(
-            f"{where} expects {expected.video_dims[0]}-d CLIP image features, but {clip_name} "
+            f"{where} expects {expected.video_feature_dims[0]}-d CLIP image features, but {clip_name} "
             f"produces {extractor.image_dim}-d: use the CLIP weights the model was trained with")
     endpoints = expected.endpoints
     if expected.video_dim is not None:
@@ -142,10 +72,10 @@ def check_compatible(expected: ExpectedFeatures, extractor: ClipExtractor,
                 "trained with")
     if endpoints is None:
         endpoints = True
-    if expected.text_encoder not in (None, "unknown") and not expected.text_encoder.startswith(
-            "clip"):
+    encoder = expected.text_encoder.lower()
+    if encoder != "unknown" and not encoder.startswith("clip"):
         raise ValueError(
-            f"{where} expects {expected.text_encoder} text features, but `rdmf predict` encodes "
+            f"{where} expects {encoder} text features, but `rdmf predict` encodes "
             f"queries with CLIP ({extractor.name}): use a model trained on CLIP text features")
     if expected.text_dim != extractor.text_dim:
         raise ValueError(
@@ -157,20 +87,18 @@ def check_compatible(expected: ExpectedFeatures, extractor: ClipExtractor,
     return replace(expected, endpoints=endpoints)
 
 
-def _with_model_limits(expected: ExpectedFeatures, predictor) -> ExpectedFeatures:
-    """Trained length and token cap from the predictor's config when the spec does not give them.
-
-    ``rdmf.train.TrainConfig.max_clips`` (75 for QVHighlights; None = no cap, no chunking) and
-    ``max_text_tokens`` (32).
-    """
-    spec = getattr(predictor, "feature_spec", None) or {}
+def _with_model_limits(expected: FeatureSpec, predictor) -> FeatureSpec:
+    """Trained length and token cap from the predictor's run config when the spec does not give
+    them: ``data.max_clips`` (None = no cap, no chunking) and ``data.max_text_tokens``; without
+    a config, QVHighlights' 75 clips and 32 tokens."""
     config = getattr(predictor, "config", None)
-    changes = {}
-    if "max_clips" not in spec and config is not None and hasattr(config, "max_clips"):
-        changes["max_clips"] = int(config.max_clips) if config.max_clips else 10**9
-    if "max_tokens" not in spec and getattr(config, "max_text_tokens", None):
-        changes["max_tokens"] = int(config.max_text_tokens)
-    return replace(expected, **changes) if changes else expected
+    data = getattr(config, "data", None)
+    max_clips, max_tokens = expected.max_clips, expected.max_tokens
+    if max_clips is None:
+        max_clips = DEFAULT_MAX_CLIPS if data is None else (data.max_clips or 10**9)
+    if max_tokens is None:
+        max_tokens = (data.max_text_tokens if data is not None else None) or DEFAULT_MAX_TOKENS
+    return replace(expected, max_clips=int(max_clips), max_tokens=int(max_tokens))
 
 
 # -------------------------------------------------------------------- results
@@ -246,8 +174,8 @@ class VideoPredictor:
         self.predictor = predictor
         self.extractor = extractor
         self.checkpoint = str(checkpoint)
-        expected = parse_feature_spec(getattr(predictor, "feature_spec", None),
-                                      source=f"checkpoint {checkpoint}")
+        expected = FeatureSpec.from_dict(getattr(predictor, "feature_spec", None),
+                                         source=f"checkpoint {checkpoint}")
         expected = _with_model_limits(expected, predictor)
         self.expected = check_compatible(expected, extractor, self.checkpoint)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
