@@ -17,11 +17,10 @@ import time
 
 import torch
 
-from rdmf.experiments.perf import (fusion_throughput, machine, perf_settings,
-                                   rd_step_cost)
+from rdmf.experiments.perf import fusion_throughput, machine, perf_settings, rd_step_cost
+from rdmf.model.fusion import FUSIONS
 from rdmf.numerics.validation import scheme_costs
 from rdmf.paths import repo_root
-from rdmf.profiles import PROFILES
 from rdmf.profiles import PROFILES
 from rdmf.reports import write_report_json
 
