@@ -166,7 +166,7 @@ for c in range(C):  # what training did: initial -> trained, both without the te
 ax.set_title(f"(F, k) per channel (classes at the mean text-shifted value); "
              f"map for Du/Dv = {sigma_map:.2f}", fontsize=9)
 ax.legend(fontsize=7, loc="upper right")
-save_figure(fig, "06_fk_map", profile)
+save_figure(fig, "06_fk_map", profile);  # the path is not output
 
 # %% [markdown]
 # ### Time and length scales
@@ -229,7 +229,7 @@ for i, (s, p) in enumerate(zip(chosen, preds)):
     if i == 0:
         ax.legend(fontsize=7, loc="upper left")
 fig.tight_layout()
-save_figure(fig, "06_fields", profile)
+save_figure(fig, "06_fields", profile);  # the path is not output
 
 # %% [markdown]
 # ## 4. What this says (read with notebook 07)

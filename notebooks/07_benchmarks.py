@@ -183,7 +183,7 @@ print(ablation_summary(tables["ablations"]))
 # %% tags=["nbval-ignore-output"]
 print(to_markdown(tables["robustness"]))
 fig = plots.robustness_figure(tables["robustness"])
-save_figure(fig, "07_robustness", profile)
+save_figure(fig, "07_robustness", profile);  # the path is not output
 
 # %% [markdown]
 # ## 6. The stored paper-profile results

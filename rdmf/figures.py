@@ -113,7 +113,7 @@ def save_figure(fig, name: str, profile: str = "ci", *, close: bool = False,
     """
     path = reports_dir(profile) / "figures" / f"{name}.png"
     png = figure_bytes(fig)
-    if not keep_without_data(path, not lacks_data):
+    if not keep_without_data(path, not lacks_data, profile=profile):
         atomic_write_bytes(path, png)
     if display_png(png) or close:
         plt.close(fig)

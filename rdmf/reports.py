@@ -40,14 +40,26 @@ def write_report_json(path: str | Path, obj: Any, *, ndigits: int | None = None)
     return atomic_write_json(path, round_significant(obj), ndigits=ndigits)
 
 
-def keep_without_data(path: str | Path, have_data: bool, what: str = "the real data") -> bool:
+SCRATCH_PROFILES = ("ci",)
+"""Profiles whose reports (``reports/ci/``, git-ignored) are scratch: nothing there is kept, so
+that what a notebook prints never depends on what an earlier run left behind."""
+
+
+def keeps_results(profile: str) -> bool:
+    """Whether ``reports/<profile>/`` holds committed results that the keep rule protects."""
+    return profile not in SCRATCH_PROFILES
+
+
+def keep_without_data(path: str | Path, have_data: bool, what: str = "the real data", *,
+                      profile: str | None = None) -> bool:
     """Whether to keep ``path`` as it is because this run lacks the data it was made from.
 
-    True when ``have_data`` is False and ``path`` exists: the caller must not write it. The kept
-    file is named in one printed line, so that a run says what it left.
+    True when ``have_data`` is False, ``path`` exists and belongs to a profile whose results are
+    kept (``keeps_results``): the caller must not write it. The kept file is named in one printed
+    line, so that a run says what it left.
     """
     path = Path(path)
-    if have_data or not path.exists():
+    if have_data or not path.exists() or (profile is not None and not keeps_results(profile)):
         return False
     print(f"kept {shown_path(path)} as it is: it was made with {what}, which this run does not have")
     return True

@@ -217,7 +217,7 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
             params["profile"] = profile
         start = time.perf_counter()
         out_path = out_dir / nb_path.name
-        if profile != "ci" and uses_real_data(nb_path) and keep_without_data(out_path, have_data):
+        if uses_real_data(nb_path) and keep_without_data(out_path, have_data, profile=profile):
             # the stored executed copy shows the real-data sections; this run's goes beside it
             out_path = out_dir / WITHOUT_DATA / nb_path.name
             bar.write(f"  this run's copy of {nb_path.stem}: {shown_path(out_path)}")

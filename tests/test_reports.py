@@ -31,3 +31,12 @@ def test_keep_without_data(tmp_path, capsys):
     assert not keep_without_data(path, have_data=True)  # with the data: regenerate
     assert keep_without_data(path, have_data=False)
     assert "kept" in capsys.readouterr().out and path.read_bytes() == b"made with data"
+
+
+def test_the_ci_profile_is_scratch(tmp_path, capsys):
+    """Nothing under the git-ignored ci reports is kept: what a notebook prints there never
+    depends on what an earlier run left behind."""
+    path = tmp_path / "figure.png"
+    path.write_bytes(b"left by an earlier run")
+    assert not keep_without_data(path, have_data=False, profile="ci")
+    assert keep_without_data(path, have_data=False, profile="default")

@@ -18,7 +18,7 @@ import numpy as np
 from rdmf.data.tvsum import TVSUM_DOMAINS
 from rdmf.io import atomic_write_text, read_json
 from rdmf.paths import reports_dir
-from rdmf.reports import write_report_json
+from rdmf.reports import keeps_results, write_report_json
 
 from . import references as refs
 from .protocols import ABLATION_LABELS, budget, deviations, shards
@@ -229,7 +229,7 @@ def _kept_reference_rows(profile: str) -> list[dict]:
     """The reference-ranking rows of the existing TVSum table: they are computed from the TVSum
     annotations, so a run without the data root keeps them instead of dropping them."""
     path = reports_dir(profile) / "tables" / "tvsum.json"
-    if not path.is_file():
+    if not keeps_results(profile) or not path.is_file():
         return []
     try:
         rows = [r for r in read_json(path).get("rows", []) if r.get("kind") == "reference"]
