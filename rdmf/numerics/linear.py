@@ -127,14 +127,6 @@ def growth_rates(F: float, k: float, Du: float, Dv: float, mu, scheme: str = "se
         return np.log(np.abs(eig).max(axis=-1)) / dt
 
 
-def dominant_eigenvalue_is_real(F, k, Du, Dv, mu, scheme="semi_implicit", dt=1.0,
-                                state="upper") -> np.ndarray:
-    """(M,) bool: whether the dominant eigenvalue of each mode is real (no oscillation)."""
-    G = amplification_matrices(F, k, Du, Dv, dt, mu, scheme, state)
-    eig = np.linalg.eigvals(G)
-    return np.abs(eig.imag).max(axis=-1) < 1e-14
-
-
 def _check_nonneg(x, name):
     if not (isinstance(x, (int, float, np.floating)) and math.isfinite(x) and x >= 0):
         raise ValueError(f"{name} must be a finite number ≥ 0, got {x!r}")
