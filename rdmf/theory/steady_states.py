@@ -74,11 +74,11 @@ def steady_states(F, k, *, tol: float = 0.0):
         if not disc.is_zero:
             states.append((sp.simplify((1 + d) / 2), sp.simplify(F * (1 - d) / (2 * (F + k)))))
         return states
-    found = _float_states(exact(F), exact(k), tol)
+    found = float_states(exact(F), exact(k), tol)
     return [(1.0, 0.0)] + [(u, v) for u, v, _ in found]
 
 
-def _float_states(Fq: Fraction, kq: Fraction, tol: float = 0.0):
+def float_states(Fq: Fraction, kq: Fraction, tol: float = 0.0):
     """Non-trivial states as floats ``[(u, v, d), ...]`` (upper first) from exact F, k.
 
     Existence is decided exactly; the floats avoid cancellation: the small root u₋ is computed
