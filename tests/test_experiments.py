@@ -1,4 +1,4 @@
-"""Experiments (issue 6): protocols, shard runner, tables, analysis helpers, README block."""
+"""Experiments: protocols, shard runner, tables, analysis helpers, README block."""
 
 from __future__ import annotations
 

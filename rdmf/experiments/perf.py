@@ -1,6 +1,6 @@
 """CPU performance of the three fusions (notebook 08): training and inference throughput, the
-cost of the RD integration as K grows, and memory; plus the recorded GPU results of the CUDA
-issue when they exist (``reports/benchmarks/*.json``).
+cost of the RD integration as K grows, and memory; plus the recorded GPU benchmark results when
+they exist (``reports/benchmarks/*.json``).
 
 Timings are wall-clock medians over repeats on random inputs of a fixed shape, one torch thread
 unless told otherwise; they depend on the machine and its load, so the notebook prints them

@@ -63,7 +63,7 @@ def _base(profile: str, group: str, title: str) -> dict:
 
 # --- synthetic -------------------------------------------------------------------------------
 def trivial_rows(profile: str) -> list[dict]:
-    """The trivial predictors of the data issue on the same test queries as the models."""
+    """The trivial predictors of :mod:`rdmf.data.trivial` on the same test queries as the models."""
     from rdmf.data import trivial
     from rdmf.eval import evaluate_qvhighlights
     from .runner import shard_data

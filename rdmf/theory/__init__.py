@@ -4,7 +4,7 @@ Turing analysis, and the (F, k) region map. See docs/theory.md.
 The drawing helpers live in :mod:`rdmf.theory.plot` (imported on demand: it needs Matplotlib).
 """
 
-from .lattice import (  # noqa: F401  (numerics engineer: the discrete lattice)
+from .lattice import (  # noqa: F401  (the discrete lattice)
     continuous_band,
     discrete_dispersion,
     lattice_eigenvalues,
@@ -12,7 +12,7 @@ from .lattice import (  # noqa: F401  (numerics engineer: the discrete lattice)
     mode_wavelength,
     mode_wavenumbers_sq,
 )
-from .schemes import (  # noqa: F401  (numerics engineer: what the time steppers guarantee)
+from .schemes import (  # noqa: F401  (what the time steppers guarantee)
     amplification_matrix,
     explicit_counterexample,
     explicit_diffusion_bound,
