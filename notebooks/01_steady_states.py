@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -29,6 +29,18 @@
 # notebook derives them with SymPy (`rdmf.theory` computes, the notebook explains) and draws the
 # $(F, k)$ bifurcation diagram that every later notebook refers to. Notebook 02 adds diffusion.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - derive the homogeneous steady states of the Gray-Scott reaction and the curve $k = \sqrt F/2 - F$
+#   where they appear, in SymPy;
+# - compute the trace and determinant of the reaction Jacobian on a state and read its stability
+#   from them;
+# - derive the Hopf curve and the Bogdanov-Takens point, and tell where an unstable upper state is a
+#   focus (complex eigenvalues) and where a node (real ones);
+# - read the $(F, k)$ bifurcation diagram that the later notebooks use.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -39,10 +51,11 @@ import matplotlib.pyplot as plt
 
 from rdmf.figures import apply_style, save_figure
 from rdmf.theory import (bogdanov_takens_point, hopf_curve, hopf_F, jacobian, params_from_state,
-                         reaction, saddle_node_k, steady_states, trace_det_closed_form)
+                         reaction, saddle_node_k, steady_states, trace_det_closed_form,
+                         upper_state, upper_state_focus_k)
 from rdmf.theory.plot import draw_fk_map
 from rdmf.theory.profiles import theory_settings
-from rdmf.theory.steady_states import F_ as F, k_ as k, u_ as u, v_ as v
+from rdmf.theory.steady_states import F_ as F, k_ as k, v_ as v
 
 apply_style()
 settings = theory_settings(profile)
@@ -163,8 +176,12 @@ for Fi, ki in [(0.03, 0.05)]:
 # $\operatorname{tr}J = 0$ is then $v = u(1-u)$, so the Hopf curve is
 # $F = u^3(1-u),\ k = u^2(1-u)^2$ for $0 < u \le 1/2$. Solved for $F$:
 # $F_H(k) = \big(\sqrt k - 2k - \sqrt{k(1 - 4\sqrt k)}\big)/2$, $0 < k \le 1/16$.
-# The upper state is stable for $k < k_H(F)$ and oscillatory-unstable for
-# $k_H(F) < k < k_{SN}(F)$.
+# The upper state is stable for $k < k_H(F)$ and unstable for $k_H(F) < k < k_{SN}(F)$. In that
+# band its eigenvalues $\lambda = \big(\operatorname{tr}J \pm \sqrt{(\operatorname{tr}J)^2 -
+# 4\det J}\big)/2$ are complex only while $(\operatorname{tr}J)^2 < 4\det J$: just past the Hopf
+# curve ($\operatorname{tr}J = 0$) the state is an unstable **focus** (growing oscillations), but
+# near the fold $\det J \to 0$, so the eigenvalues become real and the state is an unstable
+# **node** (monotone departure). `upper_state_focus_k(F)` finds the $k_f$ where they switch:
 
 # %%
 us = sp.symbols("u", positive=True)
@@ -174,7 +191,10 @@ assert sp.simplify(jacobian(us, us * (1 - us), Fh, kh).trace()) == 0
 assert sp.simplify((Fh + kh) ** 2 - Fh * us * (1 - us)) == 0   # (F+k)^2 = F sqrt(k)
 print("implicit form:", hopf_curve(symbolic=True))
 for Fi in [0.01, 0.03, 0.05]:
-    print(f"F = {Fi}: k_H = {hopf_curve(Fi):.5f} < k_SN = {saddle_node_k(Fi):.5f}")
+    k_f = upper_state_focus_k(Fi)
+    print(f"F = {Fi}: k_H = {hopf_curve(Fi):.5f} < k_f = {k_f:.5f} < k_SN = {saddle_node_k(Fi):.5f}"
+          f"   (complex eigenvalues for k_H < k < k_f, real for k_f < k < k_SN)")
+    assert hopf_curve(Fi) < k_f < saddle_node_k(Fi)
 
 # %% [markdown]
 # ## 5. The Bogdanov-Takens point
@@ -197,8 +217,9 @@ assert abs(hopf_curve(1 / 16) - 1 / 16) < 1e-12 and hopf_F(sp.Rational(1, 16)) =
 #
 # Left: the $(F, k)$ plane in Pearson's orientation ($k$ across, $F$ up), reaction only. Grey: only
 # $(1,0)$ exists; blue: the upper state is stable (together with $(1, 0)$: the medium is
-# **bistable**); orange: the upper state is Hopf-unstable. Right: the steady-state $v$ along $k$ at
-# $F = 0.03$: the upper branch (solid where stable, dashed where Hopf-unstable) folds into the
+# **bistable**); orange: the upper state is unstable (a focus past the Hopf curve, a node near the
+# fold). Right: the steady-state $v$ along $k$ at
+# $F = 0.03$: the upper branch (solid where stable, dashed where unstable) folds into the
 # saddle branch at $k_{SN}$; $(1, 0)$ ($v = 0$) is stable throughout.
 
 # %%
@@ -216,17 +237,19 @@ for i, ki in enumerate(k_grid):
         upper[i], saddle[i] = found[1][1], found[2][1]
 stable = k_grid < hopf_curve(F0)
 ax_branch.plot(k_grid[stable], upper[stable], "C0-", label="upper state, stable")
-ax_branch.plot(k_grid[~stable], upper[~stable], "C0--", label="upper state, Hopf-unstable")
+ax_branch.plot(k_grid[~stable], upper[~stable], "C0--", label="upper state, unstable")
 ax_branch.plot(k_grid, saddle, "C3:", label="saddle (unstable)")
 ax_branch.plot(k_grid, 0 * k_grid, "k-", lw=2, label="(1, 0), stable")
 k_sn = saddle_node_k(F0)
 ax_branch.scatter([k_sn], [np.sqrt(F0)], color="k", zorder=5, label="saddle-node")
 ax_branch.scatter([hopf_curve(F0)], [np.sqrt(hopf_curve(F0))], color="C1", zorder=5, label="Hopf")
+k_f0 = upper_state_focus_k(F0)
+ax_branch.axvline(k_f0, color="0.5", lw=0.8, ls=":", label="focus → node")
 ax_branch.set(xlabel="k", ylabel="steady-state v", title=f"Branches at F = {F0}")
 ax_branch.legend(fontsize=7)
 save_figure(fig, "01_bifurcation", profile)
-plt.show()
-print(f"F = {F0}: Hopf at k = {hopf_curve(F0):.4f}, fold at k = {k_sn:.4f}")
+print(f"F = {F0}: Hopf at k = {hopf_curve(F0):.5f}, focus → node at k = {k_f0:.5f}, "
+      f"fold at k = {k_sn:.5f}")
 
 # %% [markdown]
 # ## Summary
@@ -238,8 +261,61 @@ print(f"F = {F0}: Hopf at k = {hopf_curve(F0):.4f}, fold at k = {k_sn:.4f}")
 # | existence (saddle-node) | $k = \sqrt F/2 - F$ | `saddle_node_k` |
 # | Jacobian on a state | $\operatorname{tr} = k - v^2$, $\det = (F+k)(v^2-F)$ | `jacobian`, `trace_det_closed_form` |
 # | Hopf curve | $(F+k)^2 = F\sqrt k$, $k > F$ | `hopf_curve`, `hopf_F` |
+# | focus → node (unstable upper state) | $(\operatorname{tr}J)^2 = 4\det J$ | `upper_state_focus_k` |
 # | Bogdanov-Takens | $(1/16, 1/16)$, state $(1/2, 1/4)$ | `bogdanov_takens_point` |
 #
 # Floats are decided exactly (the $(0.04, 0.06)$ rule above). Notebook 02 adds diffusion: where the
 # blue region can still be destabilised by a spatial mode (Turing), and where Pearson's patterns
 # really live.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Where states appear.** At $F = 0.04$, check with `steady_states` that three homogeneous
+#    states exist just below $k_{SN}(F) = \sqrt F/2 - F$ and only $(1, 0)$ just above it.
+# 2. **Stability on the Hopf curve.** On the Hopf parametrisation $F = u^3(1-u)$,
+#    $k = u^2(1-u)^2$, $v = u(1-u)$, show in SymPy that $\det J = (F+k)(v^2 - F)$ factors as
+#    $(F+k)\,u^2(1-u)(1-2u)$, so the curve is a Hopf curve ($\det J > 0$) exactly for $u < 1/2$.
+# 3. **Focus or node.** At $F = 0.03$ compute the eigenvalues of $J$ on the upper state with NumPy,
+#    once halfway between $k_H$ and $k_f$ and once halfway between $k_f$ and $k_{SN}$; check that
+#    both are unstable, the first with complex and the second with real eigenvalues.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+# 1. where states appear
+F_ex = 0.04
+k_sn_ex = float(saddle_node_k(F_ex))
+below, above = steady_states(F_ex, k_sn_ex - 1e-4), steady_states(F_ex, k_sn_ex + 1e-4)
+print(f"k_SN({F_ex}) = {k_sn_ex:.4f}: {len(below)} states just below, {len(above)} just above")
+assert len(below) == 3 and len(above) == 1
+
+# 2. stability on the Hopf curve
+u_h = sp.symbols("u", positive=True)
+F_h, k_h = params_from_state(u_h, u_h * (1 - u_h))
+det_h = (F_h + k_h) * ((u_h * (1 - u_h)) ** 2 - F_h)
+print("det J on the Hopf curve =", sp.factor(det_h))
+assert sp.simplify(det_h - (F_h + k_h) * u_h**2 * (1 - u_h) * (1 - 2 * u_h)) == 0
+
+# 3. focus or node
+F_ex = 0.03
+k_H, k_f, k_SN = hopf_curve(F_ex), upper_state_focus_k(F_ex), saddle_node_k(F_ex)
+for label, k_ex in (("focus side", (k_H + k_f) / 2), ("node side", (k_f + k_SN) / 2)):
+    eig = np.linalg.eigvals(jacobian(*upper_state(F_ex, k_ex), F_ex, k_ex))
+    print(f"{label}: k = {k_ex:.5f}, Re λ = {np.round(eig.real, 5).tolist()}, "
+          f"complex: {bool(np.any(eig.imag != 0))}")
+    assert np.all(eig.real > 0) and (np.any(eig.imag != 0) == (label == "focus side"))
+
+
+# %% [markdown]
+# ## References
+#
+# - Gray, P. & Scott, S. K. (1983, 1984). Autocatalytic reactions in the isothermal, continuous
+#   stirred tank reactor. *Chemical Engineering Science* 38, 29–43 and 39, 1087–1097.
+# - Pearson, J. E. (1993). Complex patterns in a simple system. *Science* 261, 189–192.
+# - Murray, J. D. (2003). *Mathematical Biology II: Spatial Models and Biomedical Applications*,
+#   3rd ed. Springer.
+#
+# The full list, with DOIs, is in `docs/references.bib` (the book's bibliography page).
+

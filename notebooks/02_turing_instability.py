@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -38,6 +38,18 @@
 # \det J}\big) / (2 D_u D_v)$. Only the upper state can be Turing-unstable ($(1,0)$ has $h < 0$, the
 # saddle has $\det J < 0$). `rdmf.theory.turing_analysis` computes all of it.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - write the dispersion relation of a two-species reaction-diffusion system and derive Turing's
+#   conditions and the unstable band from it;
+# - compute the critical diffusion ratio $\sigma_c$ and explain why the substrate must diffuse
+#   faster than the autocatalyst;
+# - derive the most unstable wavenumber and its growth rate in closed form;
+# - tell a Turing instability from a finite-amplitude pattern grown from a seed (Pearson's
+#   experiments).
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -46,12 +58,11 @@ import numpy as np
 import sympy as sp
 import matplotlib.pyplot as plt
 
-from rdmf.figures import apply_style, save_figure
+from rdmf.figures import apply_style, data_ylim, save_figure
 from rdmf.theory import (REGIONS, NoSteadyStateError, classify_fk, dispersion_relation, fk_grid,
-                         growth_rate, hopf_curve, saddle_node_k, turing_analysis, turing_curve,
-                         turing_hopf_point, turing_sliver_width)
+                         growth_rate, hopf_curve, saddle_node_k, turing_analysis, turing_hopf_point, turing_sliver_width, most_unstable_mode)
 from rdmf.theory.pearson import SeedExperiment, finite_seed_experiment
-from rdmf.theory.plot import draw_fk_map, scatter_fk
+from rdmf.theory.plot import draw_fk_map
 from rdmf.theory.profiles import theory_settings
 from rdmf.theory import jacobian
 from rdmf.theory.steady_states import F_, Du_, Dv_, k_, lam_, q2_, u_, v_
@@ -133,28 +144,57 @@ assert analyses["Turing (sliver)"].turing_unstable and not analyses["stable"].q2
 # %%
 fig, (ax_l, ax_r) = plt.subplots(1, 2, figsize=(11, 4))
 q2 = np.linspace(0, 0.12, 600)
+curves_l = []
 for name, (F, k) in points.items():
-    ax_l.plot(q2, growth_rate(q2, F, k, SIGMA, 1.0), label=f"{name}: F={F}, k={k}")
+    curves_l.append(growth_rate(q2, F, k, SIGMA, 1.0))
+    ax_l.plot(q2, curves_l[-1], label=f"{name}: F={F}, k={k}")
 ax_l.axhline(0, color="k", lw=0.8)
 ax_l.set(xlabel="q² (Dv = 1)", ylabel="max Re λ", title=f"Dispersion at Du/Dv = {SIGMA:g}",
-         ylim=(-0.03, 0.012))
+         ylim=data_ylim(curves_l))
 ax_l.legend(fontsize=7)
 
 F_s, k_s = points["Turing (sliver)"]
 sc = analyses["Turing (sliver)"].sigma_critical
 q2r = np.linspace(0, 0.06, 600)
+curves_r = []
 for factor in (0.97, 1.0, 1.1, 1.5):
-    ax_r.plot(q2r, growth_rate(q2r, F_s, k_s, factor * sc, 1.0), label=f"σ = {factor:g} σ_c")
+    curves_r.append(growth_rate(q2r, F_s, k_s, factor * sc, 1.0))
+    ax_r.plot(q2r, curves_r[-1], label=f"σ = {factor:g} σ_c")
 ax_r.axhline(0, color="k", lw=0.8)
 ax_r.set(xlabel="q²", ylabel="max Re λ", title=f"(F, k) = ({F_s}, {k_s}), σ_c = {sc:.3f}",
-         ylim=(-0.006, 0.004))
+         ylim=data_ylim(curves_r))
 ax_r.legend(fontsize=7)
 fig.tight_layout()
 save_figure(fig, "02_dispersion", profile)
-plt.show()
 onset = turing_analysis(F_s, k_s, sc * (1 + 1e-9), 1.0)
 print(f"at sigma_c: band collapses to q2 = {onset.q2_max:.5f}, "
       f"sqrt(det/(Du Dv)) = {np.sqrt(onset.det / (onset.Du * onset.Dv)):.5f}")
+
+# %% [markdown]
+# ### The most unstable wavenumber and its growth rate
+#
+# The table above prints `q2_max` and `growth`; here is where they come from. On a Turing band the
+# largest eigenvalue is real, and it is largest where $d\lambda/dq^2 = 0$. Write $p = q^2$ and
+# $G(\lambda, p) = \lambda^2 - T(p)\lambda + \Delta(p)$; along $G = 0$,
+# $d\lambda/dp = -G_p/G_\lambda$, so the maximum has $G_p = 0$:
+# $(D_u + D_v)\lambda - h + 2D_uD_v\,p = 0$. Solving that for $\lambda$ and putting it back into
+# $G = 0$ leaves a quadratic in $p$ (`rdmf.theory.most_unstable_mode` does both steps in SymPy):
+
+# %%
+mode = most_unstable_mode()
+print("lambda at the maximum:  lambda* =", mode.lam_of_p)
+print("quadratic in p = q2:   ", mode.quadratic, "= 0")
+print("roots: p = ", mode.p_roots[0], "\n       p = ", mode.p_roots[1])
+for name in ("Turing (sliver)", "Turing (beyond BT)"):
+    a = analyses[name]
+    q2_closed, growth_closed = mode.numeric(a.trace, a.det, a.h, a.Du, a.Dv)
+    print(f"{name:19s} closed form: q2_max = {q2_closed:.4f}, growth = {growth_closed:+.5f}; "
+          f"table: {a.q2_max:.4f}, {a.growth_max:+.5f}")
+    assert f"{q2_closed:.4f} {growth_closed:+.5f}" == f"{a.q2_max:.4f} {a.growth_max:+.5f}"
+    assert abs(q2_closed - a.q2_max) < 1e-10 and abs(growth_closed - a.growth_max) < 1e-12
+
+# %% [markdown]
+# The wavelength of the pattern that grows first is $2\pi/q_{\max}$ (in units of $\sqrt{D_v}$).
 
 # %% [markdown]
 # ## 4. The Turing-Hopf point for Du/Dv = 2
@@ -206,7 +246,6 @@ ax_w.axvline(1 / 16, color="k", ls=":", lw=0.8)
 ax_w.set(xlabel="F", ylabel="width in k (×1e-4)", title="sliver width")
 fig.tight_layout()
 save_figure(fig, "02_fk_map", profile)
-plt.show()
 
 F_p, k_p, codes = fk_grid(SIGMA, F_range=(0.0, 0.08), k_range=(0.03, 0.07), n=settings["map_n"])
 shares = np.bincount(codes.ravel(), minlength=len(REGIONS)) / codes.size
@@ -266,7 +305,6 @@ for ax, field, title in ((axes[0], exp.v_noise, "noise on (1, 0)"),
 axes[0].set_ylabel("t")
 fig.colorbar(im, ax=axes, shrink=0.8, label="v")
 save_figure(fig, "02_finite_seed", profile)
-plt.show()
 noise_max = float(exp.v_noise[-1].max())
 pulses = SeedExperiment.pulses(exp.v_seed[-1])
 print(f"noise run decayed (max v < 1e-6): {noise_max < 1e-6}; seed run: {pulses} pulses, "
@@ -276,7 +314,7 @@ assert noise_max < 1e-6 and pulses >= 5
 # %% [markdown]
 # ## Reading the map for the fusion layer
 #
-# The RDMF layer learns $(F_c, k_c, \sigma_c = D_u/D_v)$ per channel and integrates a finite time
+# The RDMF layer learns $(F_j, k_j, D_{u,j}/D_{v,j})$ per channel $j$ and integrates a finite time
 # $T = K\,\Delta t$ on the lattice of clips, starting from $u_0$ (video evidence) and $v_0$ (text
 # match seeds). Later notebooks (06) put the learned kinetics on this map
 # (`rdmf.theory.plot.draw_fk_map`, `scatter_fk`). What each region means for the layer:
@@ -300,9 +338,58 @@ assert noise_max < 1e-6 and pulses >= 5
 #
 # * Turing instability of the upper state: $\operatorname{tr}J<0$, $\det J>0$,
 #   $h > 2\sqrt{D_u D_v\det J}$; band, most unstable $q^2$ and its growth: `turing_analysis`
-#   (checked in the tests against `numpy.linalg.eigvals` on 200 random cases).
+#   (checked in the tests against `numpy.linalg.eigvals` on 200 random cases); the closed forms of
+#   the last two: `most_unstable_mode`.
 # * Critical ratio $\sigma_c = (v/u)\big(\sqrt{(1-2u)/(1-u)} + \sqrt2\big)^2 > 1$.
 # * For $D_u/D_v = 2$ the Turing and Hopf lines meet exactly at $(3087/65536, 3969/65536)$,
 #   state $(7/16, 63/256)$; the pure-Turing region is a sliver at most ~$5\cdot10^{-4}$ wide in $k$.
 # * Pearson's celebrated patterns grow from finite seeds on the linearly stable state $(1, 0)$:
 #   they are not Turing patterns.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **The critical ratio in the state's coordinates.** At the "stable" point $(0.06, 0.058)$,
+#    check that `turing_analysis(...).sigma_critical` equals
+#    $(v/u)\big(\sqrt{(1-2u)/(1-u)} + \sqrt 2\big)^2$ evaluated on its upper state.
+# 2. **Band edges.** For the sliver state at $\sigma = 1.5\,\sigma_c$, check that both edges of
+#    `q2_band` are roots of $\Delta(q^2) = \det J - q^2 h + q^4 D_u D_v$.
+# 3. **A wavelength in Pearson's units.** For the sliver state at $\sigma = 2$, compute the
+#    wavelength $2\pi/q_{\max}$ of the fastest mode for $D_v = 1$, and for Pearson's
+#    $D_v = 10^{-5}$ (lengths scale with $\sqrt{D_v}$); check it against `wavelength_max`.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+# 1. the critical ratio in the state's coordinates
+a_ex = turing_analysis(0.06, 0.058, SIGMA, 1.0)
+closed = a_ex.v / a_ex.u * (np.sqrt((1 - 2 * a_ex.u) / (1 - a_ex.u)) + np.sqrt(2)) ** 2
+print(f"sigma_c = {a_ex.sigma_critical:.6f}, closed form {closed:.6f}")
+assert abs(a_ex.sigma_critical - closed) < 1e-12 and a_ex.sigma_critical > 1
+
+# 2. band edges
+a_ex = turing_analysis(F_s, k_s, 1.5 * sc, 1.0)
+def Delta_ex(p):
+    return a_ex.det - p * a_ex.h + p * p * a_ex.Du * a_ex.Dv
+print("band:", tuple(round(e, 6) for e in a_ex.q2_band),
+      "| Delta at the edges:", [f"{Delta_ex(e):.1e}" for e in a_ex.q2_band])
+assert all(abs(Delta_ex(e)) < 1e-12 for e in a_ex.q2_band)
+
+# 3. a wavelength in Pearson's units
+a_ex = analyses["Turing (sliver)"]
+lam_1 = 2 * np.pi / np.sqrt(a_ex.q2_max)
+print(f"fastest wavelength: {lam_1:.2f} (Dv = 1), {lam_1 * np.sqrt(1e-5):.4f} (Dv = 1e-5)")
+assert abs(lam_1 - a_ex.wavelength_max) < 1e-12
+
+
+# %% [markdown]
+# ## References
+#
+# - Turing, A. M. (1952). The chemical basis of morphogenesis. *Phil. Trans. R. Soc. Lond. B* 237,
+#   37–72.
+# - Pearson, J. E. (1993). Complex patterns in a simple system. *Science* 261, 189–192.
+# - Murray, J. D. (2003). *Mathematical Biology II*, 3rd ed., ch. 2 (Turing instability). Springer.
+#
+# The full list, with DOIs, is in `docs/references.bib` (the book's bibliography page).
+

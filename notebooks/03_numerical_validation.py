@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -30,6 +30,16 @@
 # Everything runs on the lattice of the layer: sites $j = 0..L-1$ of spacing 1 (one clip),
 # cell-centred, reflecting (zero-flux) ends, tensors of layout $(B, C, L)$.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - predict the growth rate a time stepper really produces ($\ln|\operatorname{eig} G_m|/\Delta t$)
+#   and tell it from the continuous-time eigenvalue;
+# - check a simulation against linear theory mode by mode, on the lattice the layer uses;
+# - validate an integrator against an independent one (py-pde) and read a first-order time error
+#   from two step sizes.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -38,8 +48,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 import torch
 
-from rdmf.figures import apply_style, save_figure
-from rdmf.io import atomic_write_json
+from rdmf.figures import SCHEME_COLORS, SCHEME_LINESTYLES, apply_style, save_figure
+from rdmf.reports import write_report_json
 from rdmf.paths import reports_dir
 from rdmf.numerics.linear import upper_state
 from rdmf.numerics.validation import (TURING_NARROW, TURING_WIDE, measure_growth_rate,
@@ -87,16 +97,17 @@ print("every relative error (measured vs predicted) below 1e-4:", worst < 1e-4)
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
 ax.plot(cont.q2, cont.rate, "k-", lw=1, label="continuous time  max Re eig(J − q²D)")
-for s, style in (("explicit", "C0--"), ("semi_implicit", "C1-"), ("dct", "C2:")):
-    ax.plot(pred[s].q2, pred[s].rate, style, lw=1.5, label=f"{s}, Δt = {dt}: ln|eig G|/Δt")
-ax.plot([cont.q2[g.m] for g in measured], [g.measured for g in measured], "C1o",
+for s in ("explicit", "semi_implicit", "dct"):
+    ax.plot(pred[s].q2, pred[s].rate, SCHEME_LINESTYLES[s], color=SCHEME_COLORS[s], lw=1.5,
+            label=f"{s}, Δt = {dt}: ln|eig G|/Δt")
+ax.plot([cont.q2[g.m] for g in measured], [g.measured for g in measured], "o",
+        color=SCHEME_COLORS["semi_implicit"],
         label="measured (semi_implicit)")
 ax.axhline(0, color="grey", lw=0.5)
 ax.set_xlabel("lattice q² = |Λ_m|"); ax.set_ylabel("growth rate")
 ax.legend(fontsize=8)
 ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.05), L = 40")
 save_figure(fig, "03_growth_rates", profile)
-plt.show()
 
 # %% [markdown]
 # The same check over several kinetics, lattice lengths, modes and all three schemes — around the
@@ -161,7 +172,6 @@ a2.axvline(p.predicted_mode, color="k", ls="--", lw=1)
 a2.set_xlim(0, 20); a2.set_xlabel("lattice mode m"); a2.set_ylabel("relative power")
 a2b.set_ylabel("ln|eig G|/Δt", color="C1"); a2.set_title("selected mode vs predicted (dashed)")
 save_figure(fig, "03_wavelength", profile)
-plt.show()
 
 # %% [markdown]
 # ## 3. A 2-D gallery in Pearson's spirit
@@ -179,11 +189,11 @@ plt.show()
 gal = pearson_gallery(S["gallery_N"], S["gallery_steps"])
 fig, axes = plt.subplots(2, 3, figsize=(9, 6.2))
 for ax, v, (name, F, k) in zip(axes.flat, gal["v"], gal["panels"]):
-    ax.imshow(v, cmap="magma", vmin=0, vmax=0.45, interpolation="nearest")
+    im = ax.imshow(v, cmap="magma", vmin=0, vmax=0.45, interpolation="nearest")
     ax.set_title(f"{name}\n(F, k) = ({F}, {k})", fontsize=9); ax.axis("off")
+fig.colorbar(im, ax=axes, shrink=0.8, label="v")  # one scale for all panels: vmin, vmax fixed
 fig.suptitle(f"v after {S['gallery_steps']} steps on a {S['gallery_N']}² grid")
 save_figure(fig, "03_pearson_gallery", profile)
-plt.show()
 for v, (name, F, k) in zip(gal["v"], gal["panels"]):
     assert np.isfinite(v).all() and v.min() >= 0
     print(f"{name:22s} (F, k) = ({F}, {k}): fraction of grid with v > 0.1: {(v > 0.1).mean():.2f}")
@@ -230,5 +240,58 @@ results["pypde"] = {"1d": d1, "2d": d2}
 
 # %%
 path = reports_dir(profile) / "03_numerical_validation.json"
-atomic_write_json(path, results)
+write_report_json(path, results)  # floats rounded to 6 significant digits
 print("wrote", path.relative_to(reports_dir(profile).parent.parent))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Step size and the discrete rate.** For the wide-band case and mode $m = 9$ on $L = 40$,
+#    compute the semi-implicit scheme's predicted rate at $\Delta t = 0.5$ and $0.25$
+#    (`discrete_dispersion`) and check that the smaller step is closer to the continuous rate.
+# 2. **Decay on the trivial state.** Around $(1, 0)$ the rates are $-F - D_u|\Lambda_m|$ and
+#    $-(F+k) - D_v|\Lambda_m|$. For $(F, k, D_u, D_v) = (0.04, 0.06, 0.2, 0.1)$, $L = 16$, $m = 2$,
+#    check `measure_growth_rate(..., state="trivial")`'s continuous rate against the larger of the
+#    two, and that the measured rate is negative.
+# 3. **The selected mode.** For the wide-band case on $L = 40$, find the lattice mode with the
+#    largest continuous growth rate and check that it is within one mode of the mode whose
+#    $|\Lambda_m|$ is closest to the continuum's most unstable $q^2$ (`turing_analysis`).
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+from rdmf.theory import turing_analysis
+
+# 1. step size and the discrete rate
+m_ex = 9
+rates = {dt_ex: discrete_dispersion(**TURING_WIDE, N=40, scheme="semi_implicit", dt=dt_ex).rate[m_ex]
+         for dt_ex in (0.5, 0.25)}
+cont_rate = discrete_dispersion(**TURING_WIDE, N=40).rate[m_ex]
+print(f"mode {m_ex}: continuous {cont_rate:.5f}, Δt = 0.5: {rates[0.5]:.5f}, Δt = 0.25: {rates[0.25]:.5f}")
+assert abs(rates[0.25] - cont_rate) < abs(rates[0.5] - cont_rate)
+
+# 2. decay on the trivial state
+F_ex, k_ex, Du_ex, Dv_ex, L_ex, m_ex = 0.04, 0.06, 0.2, 0.1, 16, 2
+g_ex = measure_growth_rate(F_ex, k_ex, Du_ex, Dv_ex, L_ex, m_ex, 1.0, "semi_implicit", state="trivial")
+lam_m = 4 * np.sin(np.pi * m_ex / (2 * L_ex)) ** 2
+expected = max(-F_ex - Du_ex * lam_m, -(F_ex + k_ex) - Dv_ex * lam_m)
+print(f"continuous {g_ex.continuous:+.6f}, expected {expected:+.6f}, measured {g_ex.measured:+.6f}")
+assert abs(g_ex.continuous - expected) < 1e-12 and g_ex.measured < 0
+
+# 3. the selected mode
+d_ex = discrete_dispersion(**TURING_WIDE, N=40)
+q2_best = turing_analysis(*(TURING_WIDE[x] for x in ("F", "k", "Du", "Dv"))).q2_max
+m_rate, m_q2 = int(np.argmax(d_ex.rate)), int(np.argmin(np.abs(d_ex.q2 - q2_best)))
+print(f"fastest lattice mode {m_rate}; mode closest to the continuum's q2_max: {m_q2}")
+assert abs(m_rate - m_q2) <= 1
+
+
+# %% [markdown]
+# ## References
+#
+# - Pearson, J. E. (1993). Complex patterns in a simple system. *Science* 261, 189–192.
+# - Murray, J. D. (2003). *Mathematical Biology II*, 3rd ed. Springer.
+#
+# The full list, with DOIs, is in `docs/references.bib` (the book's bibliography page).
+

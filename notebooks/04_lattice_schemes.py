@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -29,6 +29,17 @@
 # 4. the scheme (and its step) changes the dispersion relation itself;
 # 5. convergence order and cost of the three integrators (`semi_implicit`, `explicit`, `dct`).
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - compute the spectrum of the discrete Laplacian on a short reflecting lattice and say which
+#   patterns fit on it;
+# - show why forward Euler has no step that keeps Gray-Scott bounded, and prove the semi-implicit
+#   step's invariant region from sums of non-negative terms;
+# - compute how a scheme and its step change the dispersion relation;
+# - measure convergence orders and the cost per step of the three schemes.
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -38,15 +49,16 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from rdmf.figures import apply_style, save_figure
-from rdmf.io import atomic_write_json
-from rdmf.paths import reports_dir
+from rdmf.figures import SCHEME_COLORS, SCHEME_LINESTYLES, apply_style, save_figure
+from rdmf.io import read_json
+from rdmf.reports import write_report_json
+from rdmf.paths import repo_root, reports_dir
 from rdmf.numerics import StabilityError, integrate
 from rdmf.numerics.validation import (TURING_NARROW, convergence_study, invariant_region_runs,
-                                      pattern_run, scheme_costs, settings)
+                                      pattern_run, settings)
 from rdmf.theory import (continuous_band, discrete_dispersion, explicit_counterexample,
-                         explicit_diffusion_bound, explicit_exit_state, lattice_eigenvalues,
-                         min_unstable_length, semi_implicit_invariant_region)
+                         explicit_diffusion_bound, explicit_exit_state, invariant_v_bound,
+                         lattice_eigenvalues, min_unstable_length, semi_implicit_invariant_region)
 from rdmf.theory import schemes as S
 
 torch.set_num_threads(1)
@@ -77,7 +89,6 @@ m = np.arange(N)
 ax.plot(np.pi * m / N, -lattice_eigenvalues(N), "C0o", label=f"reflecting modes, N = {N}")
 ax.set_xlabel("q = π m / N"); ax.set_ylabel("|Λ|"); ax.legend(fontsize=8)
 save_figure(fig, "04_lattice_spectrum", profile)
-plt.show()
 
 # %% [markdown]
 # ## 2. Mode quantisation: short lattices have no unstable mode
@@ -117,7 +128,6 @@ for N_, style in ((N_min - 1, "C3s"), (2 * N_min, "C0o")):
 ax.axhline(0, color="grey", lw=0.5); ax.set_xlabel("q² = |Λ_m|"); ax.set_ylabel("growth rate")
 ax.legend(fontsize=8); ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.2)")
 save_figure(fig, "04_mode_quantisation", profile)
-plt.show()
 
 # %% [markdown]
 # Simulation agrees: from the upper state plus noise, a lattice one site too short relaxes back to
@@ -190,14 +200,32 @@ show = {"numerator of u'  (u' ≥ 0)": R.u_nonneg, "den − num of u'  (u' ≤ 1
         "numerator of v'  (v' ≥ 0)": R.v_nonneg,
         "1 + dt F − dt u' v²  with u' at its bound": R.u_prod_bound}
 for name, (lhs, rhs) in show.items():
-    print(f"{name}:\n    {sp.factor(rhs)}")
+    # the right side as built: a sum of terms, each a product of non-negative factors
+    terms = sp.Add.make_args(rhs)
+    print(f"{name}:\n    {sp.expand(lhs)}\n  = " + "\n    + ".join(str(t) for t in terms))
+    assert sp.simplify(lhs - rhs) == 0
 print("v-bound fixed point  v̄ =", R.v_bar)
 print("all identities hold (SymPy simplify(lhs − rhs) == 0):", R.verify())
 assert R.verify()
 
 # %% [markdown]
-# The last identity splits $M(1 + \Delta t(F+k)) - \mathrm{num}(v')$ into non-negative pieces plus
-# $M \Delta t (F+k) - (1 + \Delta t F)$, so $v \le M$ survives a step as soon as
+# The bound $v \le M$ rests on one more identity, printed below: with $v, v_l, v_r \le M$ and $u'$
+# below its bound $\bar u' = (1 + \Delta t F)/(1 + \Delta t(v^2 + F))$, it splits
+# $M(1 + \Delta t(F+k)) - \mathrm{num}(v')$ into non-negative pieces plus
+# $M \Delta t (F+k) - (1 + \Delta t F)$:
+
+# %%
+lhs, rhs = R.v_le_M
+sym = {x.name: x for x in rhs.free_symbols}
+balance = sym["M"] * sym["dt"] * (sym["F"] + sym["k"]) - (1 + sym["dt"] * sym["F"])
+pieces = sp.Add.make_args(rhs - balance)
+print("M (1 + dt (F + k)) − numerator of v' =")
+print("    " + "\n  + ".join(str(t) for t in pieces) + f"\n  + [{balance}]")
+assert sp.simplify(lhs - (sum(pieces) + balance)) == 0 and len(pieces) == 5
+
+# %% [markdown]
+# Every term but the bracket is a product of non-negative factors ($M - v \ge 0$, $r_v \le 1/2$,
+# $u' \le \bar u'$); so $v \le M$ survives a step as soon as the bracket is, that is as soon as
 # $M \ge \bar v = (1 + \Delta t F)/(\Delta t (F + k))$: for every $\Delta t$ and $r \le 1/2$,
 # $$u \in [0, 1],\quad v \ge 0,\quad v \le \max\big(\max v_0,\ (1 + \Delta t F)/(\Delta t (F + k))\big).$$
 # (The DCT splitting inherits it with no $r$ condition: exact diffusion $e^{\Delta t D \Delta}$ has
@@ -247,10 +275,11 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 d = discrete_dispersion(**case2, N=N2)
 for ax in axes:
     ax.plot(d.q2, d.rate, "k-", lw=1, label="continuous time")
-for s, style in (("explicit", "C0--"), ("semi_implicit", "C1-"), ("dct", "C2:")):
+for s in ("explicit", "semi_implicit", "dct"):
     d_s = discrete_dispersion(**case2, N=N2, scheme=s, dt=1.0)
     for ax in axes:
-        ax.plot(d_s.q2, d_s.rate, style, lw=1.5, label=f"{s}, Δt = 1")
+        ax.plot(d_s.q2, d_s.rate, SCHEME_LINESTYLES[s], color=SCHEME_COLORS[s], lw=1.5,
+                label=f"{s}, Δt = 1")
     print(f"{s:13s} Δt = 1: unstable modes {d_s.unstable.tolist()}")
 print("continuous     : unstable modes", d.unstable.tolist())
 assert len(discrete_dispersion(**case2, N=N2, scheme="dct", dt=1.0).unstable) == 0
@@ -261,7 +290,6 @@ for ax in axes:
     ax.axhline(0, color="grey", lw=0.5); ax.set_xlabel("q² = |Λ_m|"); ax.set_ylabel("growth rate")
 axes[0].legend(fontsize=8)
 save_figure(fig, "04_scheme_dispersion", profile)
-plt.show()
 
 # %% [markdown]
 # ## 6. Convergence order under step refinement
@@ -279,12 +307,11 @@ for s, errs in conv.errors.items():
     assert 0.8 < last < 1.2
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
 for s, errs in conv.errors.items():
-    ax.loglog(conv.dts, errs, "o-", label=s)
+    ax.loglog(conv.dts, errs, "o" + SCHEME_LINESTYLES[s], color=SCHEME_COLORS[s], label=s)
 ax.loglog(conv.dts, [conv.errors["semi_implicit"][-1] * dt / conv.dts[-1] for dt in conv.dts],
           "k--", lw=0.8, label="slope 1")
 ax.set_xlabel("Δt"); ax.set_ylabel("max error at T"); ax.legend(fontsize=8)
 save_figure(fig, "04_convergence", profile)
-plt.show()
 results["convergence"] = {"dts": conv.dts, "errors": conv.errors, "orders": conv.orders}
 
 # %% [markdown]
@@ -295,23 +322,76 @@ results["convergence"] = {"dts": conv.dts, "errors": conv.errors, "orders": conv
 #
 # ## 7. Cost per step
 #
-# Wall-clock time per step on a ragged batch shaped like a QVHighlights batch (times vary between
-# runs and machines: `reports/<profile>/04_lattice_schemes.json` keeps them; the figure is shown,
-# not saved, so that re-running the notebook changes no saved figure). The stencil
-# schemes cost $O(L)$ per channel, the DCT splitting two dense $L \times L$ products, $O(L^2)$.
+# Wall-clock time per step on a ragged batch shaped like a QVHighlights batch. Timings belong to
+# a machine, not to the science, so this notebook does not time anything: it plots what
+# `benchmarks/bench_cpu.py` measured (`reports/benchmarks/cpu_performance.json`, which names the
+# machine; re-run the script to measure yours). The stencil schemes cost $O(L)$ per channel, the
+# DCT splitting two dense $L \times L$ products, $O(L^2)$.
 
 # %%
-B, C, L = cfg["cost_B"], cfg["cost_C"], cfg["cost_L"]
-cost = scheme_costs(B, C, L, cfg["cost_steps"])
+bench = read_json(repo_root() / "reports" / "benchmarks" / "cpu_performance.json")
+cost, shape = bench["scheme_cost"]["seconds_per_step"], bench["scheme_cost"]["shape"]
+B, C, L = shape["B"], shape["C"], shape["L"]
+print(f"measured by benchmarks/bench_cpu.py on {bench['date']}: {bench['machine']['processor']}, "
+      f"torch {bench['machine']['torch']}, {bench['machine']['torch_threads']} thread")
 for s, sec in cost.items():
     print(f"{s:13s} {1e3 * sec:.3f} ms per step  (B, C, L) = ({B}, {C}, {L})")
 fig, ax = plt.subplots(figsize=(5, 3))
-ax.bar(list(cost), [1e3 * c for c in cost.values()], color=["C1", "C0", "C2"])
+ax.bar(list(cost), [1e3 * c for c in cost.values()], color=[SCHEME_COLORS[s] for s in cost])
 ax.set_ylabel("ms per step"); ax.set_title(f"(B, C, L) = ({B}, {C}, {L}), float32, CPU")
-plt.show()  # not saved: timings change on every run, saved figures must not
-results["seconds_per_step"] = cost
+save_figure(fig, "04_scheme_cost", profile)
+assert cost["dct"] > 0 and cost["semi_implicit"] > 0
 
 # %%
 path = reports_dir(profile) / "04_lattice_schemes.json"
-atomic_write_json(path, results)
+write_report_json(path, results)  # floats rounded to 6 significant digits
 print("wrote", path.relative_to(reports_dir(profile).parent.parent))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **The explicit bound in three dimensions.** Diffusion alone, forward Euler on a cubic lattice:
+#    derive the largest $r = D\Delta t/\Delta x^2$ that keeps $|g| \le 1$ for every mode and check
+#    it against `explicit_diffusion_bound(3)`.
+# 2. **Scaling the diffusivities.** Multiplying $D_u$ and $D_v$ by 4 divides the continuum band
+#    edges $q^2$ by 4 (lengths double). Check it with `continuous_band` for the narrow Turing case.
+# 3. **The $v$ bound.** For $F = 0.04$, $k = 0.06$, $\Delta t = 1$ and $\max v_0 = 0.3$, compute the
+#    invariant bound on $v$ by hand and check it against `invariant_v_bound`; then check that a
+#    semi-implicit run from random data in the region stays below it.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input"]
+# 1. the explicit bound in three dimensions: g = 1 - 4r(sin² + sin² + sin²) >= -1 needs 12 r <= 2
+r_ex = sp.Rational(2, 12)
+print("largest r in 3-D:", r_ex, "| package:", explicit_diffusion_bound(3))
+assert explicit_diffusion_bound(3) == r_ex == sp.Rational(1, 6)
+
+# 2. scaling the diffusivities
+band_1 = continuous_band(**case)
+band_4 = continuous_band(case["F"], case["k"], 4 * case["Du"], 4 * case["Dv"])
+print("band:", tuple(round(b, 6) for b in band_1), "| with 4 D:", tuple(round(b, 6) for b in band_4))
+assert np.allclose(np.array(band_4) * 4, band_1, rtol=1e-12)
+
+# 3. the v bound
+F_ex, k_ex, dt_ex = 0.04, 0.06, 1.0
+bound = max(0.3, (1 + dt_ex * F_ex) / (dt_ex * (F_ex + k_ex)))
+print(f"v bound = max(0.3, (1 + dt F)/(dt (F + k))) = {bound:.2f}")
+assert abs(invariant_v_bound(0.3, F_ex, k_ex, dt_ex) - bound) < 1e-12
+gen = torch.Generator().manual_seed(0)
+u_ex = torch.rand(1, 2, 32, generator=gen, dtype=torch.float64)
+v_ex = 0.3 * torch.rand(1, 2, 32, generator=gen, dtype=torch.float64)
+u_T, v_T = integrate(u_ex, v_ex, F_ex, k_ex, 0.2, 0.1, dt_ex, 200, scheme="semi_implicit")
+print(f"after 200 steps: u in [{u_T.min():.3f}, {u_T.max():.3f}], max v = {v_T.max():.3f}")
+assert 0 <= u_T.min() and u_T.max() <= 1 and v_T.min() >= 0 and v_T.max() <= bound
+
+
+# %% [markdown]
+# ## References
+#
+# - Pearson, J. E. (1993). Complex patterns in a simple system. *Science* 261, 189–192.
+# - Murray, J. D. (2003). *Mathematical Biology II*, 3rd ed. Springer.
+#
+# The full list, with DOIs, is in `docs/references.bib` (the book's bibliography page).
+

@@ -3,7 +3,7 @@
 #   jupytext:
 #     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: kernelspec,rdmf,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -12,6 +12,8 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   rdmf:
+#     uses_real_data: true
 # ---
 
 # %% [markdown]
@@ -33,6 +35,15 @@
 # protocols, beside the published rows and the reference rankings) · 3 YouTube Highlights ·
 # 4 ablations of RDMF · 5 robustness to clip noise · 6 the stored paper-profile results · 7 verdict.
 
+
+# %% [markdown]
+# **Learning objectives.** After this notebook you can
+#
+# - compare fusions at an equal budget with the official QVHighlights, TVSum and YouTube Highlights
+#   metrics, against the trivial floor;
+# - tell a published-protocol number (epoch chosen on the reported data) from an honest one;
+# - read an ablation table and state its result with its uncertainty (seeds).
+
 # %% tags=["parameters"]
 profile = "ci"
 
@@ -42,14 +53,13 @@ warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto in
 
 import json
 import numpy as np
-import matplotlib.pyplot as plt
 import torch
 
 from rdmf.figures import apply_style, save_figure
 from rdmf.paths import data_root, reports_dir
 from rdmf.experiments import GROUPS, run_group, shards
 from rdmf.experiments import plots
-from rdmf.experiments.tables import all_tables, to_markdown, value, write_tables
+from rdmf.experiments.tables import ablation_summary, all_tables, to_markdown, value, write_tables
 
 torch.set_num_threads(1)
 apply_style()
@@ -63,7 +73,8 @@ for g in GROUPS:
 # Run this profile's shards (finished ones are read back from `reports/<profile>/shards/`):
 
 # %%
-quiet = lambda line: None
+def quiet(line):
+    return None
 for group in GROUPS:
     if group in ("tvsum", "youtube") and ROOT is None:
         continue
@@ -89,7 +100,7 @@ paths = write_tables(profile, ROOT, tables=tables, figures=False)
 # ## 1. Synthetic set: moment retrieval + highlight detection
 #
 # All official QVHighlights metrics on the synthetic **test** split (the epoch is chosen on val),
-# mean ± std over seeds, and the trivial predictors of the data issue as the floor: `random`
+# mean ± std over seeds, and the trivial predictors of notebook 05 as the floor: `random`
 # (random windows of typical lengths), `middle` (centred windows), `text_only` (ridge regression from
 # the query alone) and `single_clip` (one clip at a time, no temporal context). A fusion that does
 # not clear the floor has learned nothing usable at this budget.
@@ -98,7 +109,6 @@ paths = write_tables(profile, ROOT, tables=tables, figures=False)
 print(to_markdown(tables["synthetic"]))
 fig = plots.synthetic_figure(tables["synthetic"])
 save_figure(fig, "07_synthetic", profile)
-plt.show()
 ours = [r for r in tables["synthetic"]["rows"] if r["kind"] == "ours"]
 assert {r["fusion"] for r in ours} == {"rd", "concat", "cross_attention"}
 for r in ours:
@@ -134,7 +144,6 @@ else:
     if any(r.get("domains_done") for r in tables["tvsum"]["rows"]):
         fig = plots.tvsum_figure(tables["tvsum"])
         save_figure(fig, "07_tvsum", profile)
-        plt.show()
 
 # %% [markdown]
 # ## 3. YouTube Highlights
@@ -162,7 +171,7 @@ else:
 print(to_markdown(tables["ablations"]))
 fig = plots.ablation_figure(tables["ablations"])
 save_figure(fig, "07_ablations", profile)
-plt.show()
+print(ablation_summary(tables["ablations"]))
 
 # %% [markdown]
 # ## 5. Robustness to clip noise
@@ -175,14 +184,13 @@ plt.show()
 print(to_markdown(tables["robustness"]))
 fig = plots.robustness_figure(tables["robustness"])
 save_figure(fig, "07_robustness", profile)
-plt.show()
 
 # %% [markdown]
 # ## 6. The stored paper-profile results
 #
-# `reports/paper/` holds the results of `bash tools/run_paper.sh` (the `paper` profile: the budget
-# this project could afford on 2 shared CPU cores — see each table's deviations line, the run logs
-# in `reports/paper/logs/` and `reports/paper/RUNS.md`). They are read here, not recomputed.
+# `reports/paper/` holds the results of `bash tools/run_paper.sh` (the `paper` profile: a reduced
+# budget sized for 2 CPU cores — see each table's deviations line, the run logs in
+# `reports/paper/logs/` and `reports/paper/RUNS.md`). They are read here, not recomputed.
 
 # %% tags=["nbval-ignore-output"]
 paper_dir = reports_dir("paper") / "tables"
@@ -228,6 +236,9 @@ for key in ("MR-full-mAP", "HL-min-VeryGood-mAP"):
                    else "no difference beyond the seed spread")
     print(f"  {key}: rd {rd_m:.2f} ± {rd_s:.2f} vs best baseline {best_f} {b_m:.2f} ± {b_s:.2f} "
           f"-> {diff:+.2f} ({verdict})")
+if source.get("ablations"):
+    print(f"Ablations, {which}:")
+    print("  " + ablation_summary(source["ablations"]).replace("\n", "\n  "))
 floor = [r for r in source["synthetic"]["rows"] if r["kind"] == "floor"]
 if floor:
     best_floor = max(value(r["cells"]["MR-full-mAP"]) for r in floor)
@@ -252,3 +263,37 @@ if tv:
 # On TVSum, the gap between the published-protocol row and the honest rows is the value of choosing
 # the epoch on the reported video; published averages (85–88) sit above the annotators' own
 # consensus (84.3), which only that selection explains.
+
+# %% [markdown]
+# ## Exercise
+#
+# **Does the reaction matter?** From the ablation table of the verdict's source, compute the
+# difference in MR mAP between "no reaction" and the full layer, and check that the sentence
+# printed by `ablation_summary` reports the same number.
+#
+# **Solution** (hidden in the book: try the exercise first; the cell checks its result with `assert`).
+
+
+# %% tags=["hide-input", "nbval-ignore-output"]
+abl = source.get("ablations") or tables["ablations"]
+by_variant = {r["variant"]: r["cells"].get("MR-full-mAP") for r in abl["rows"]}
+if by_variant.get("no_reaction") and by_variant.get("default"):
+    diff_ex = by_variant["no_reaction"]["mean"] - by_variant["default"]["mean"]
+    print(f"no reaction minus full layer: {diff_ex:+.2f} MR mAP")
+    assert f"no reaction {by_variant['no_reaction']['mean']:.2f} ({diff_ex:+.2f})" in ablation_summary(abl)
+else:
+    print("no 'no reaction' row with a number in this table")
+    assert "no reaction" not in ablation_summary(abl) or "Failed" in ablation_summary(abl)
+
+
+# %% [markdown]
+# ## References
+#
+# - Lei, J., Berg, T. L. & Bansal, M. (2021). Moment-DETR and QVHighlights. *NeurIPS*.
+# - Moon, W. et al. (2023). QD-DETR. *CVPR*.
+# - Liu, Y. et al. (2022). UMT. *CVPR*.
+# - Song, Y. et al. (2015). TVSum. *CVPR*.
+# - Sun, M., Farhadi, A. & Seitz, S. (2014). YouTube Highlights. *ECCV*.
+#
+# The full list is in `docs/references.bib` (the book's bibliography page).
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 # module name in rdmf.commands, in the order they appear in --help
 COMMANDS = ("reproduce", "data", "train", "evaluate", "evaluate_submission", "predict",
@@ -42,7 +43,14 @@ def _version() -> str:
     return __version__
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one line (``rdmf: warning: ...``), without the source line that Python
+    prints by default."""
+    print(f"rdmf: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -34,9 +34,10 @@ def round_significant(obj: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     return obj
 
 
-def write_report_json(path: str | Path, obj: Any) -> Path:
-    """Write a report JSON atomically with floats rounded to ``SIGNIFICANT_DIGITS``."""
-    return atomic_write_json(path, round_significant(obj))
+def write_report_json(path: str | Path, obj: Any, *, ndigits: int | None = None) -> Path:
+    """Write a report JSON atomically with floats rounded to ``SIGNIFICANT_DIGITS`` significant
+    digits (and, with ``ndigits``, to that many decimals as well)."""
+    return atomic_write_json(path, round_significant(obj), ndigits=ndigits)
 
 
 def keep_without_data(path: str | Path, have_data: bool, what: str = "the real data") -> bool:

@@ -192,10 +192,10 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
     notebooks = list_notebooks(only)
     check_parameters(notebooks, parameters)
 
-    # the kernel inherits the environment: the same rdmf, the data root, no display
+    # the kernel inherits the environment: the same rdmf and the data root (no MPLBACKEND: the
+    # kernel's inline backend, and rdmf.figures.save_figure shows each figure in the notebook)
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(repo_root())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-    os.environ.setdefault("MPLBACKEND", "Agg")
     # a relative data root means "relative to where the command was typed"; the kernels run in
     # notebooks/, so hand them an absolute path
     data_root = data_root if data_root is not None else os.environ.get("RDMF_DATA_ROOT") or None

@@ -201,15 +201,15 @@ def test_tvsum_table_rows_and_gap():
 # --- analysis ----------------------------------------------------------------------------------
 def test_classify_channel_agrees_with_the_theory_map():
     from rdmf.theory import HOPF, HOPF_TURING, NO_STATE, STABLE, TURING, classify_fk
-    names = {NO_STATE: "plain decay", STABLE: "bistable", TURING: "Turing-capable",
-             HOPF: "oscillatory", HOPF_TURING: "oscillatory"}
+    names = {NO_STATE: "monostable", STABLE: "bistable", TURING: "Turing-capable",
+             HOPF: "Hopf-unstable", HOPF_TURING: "Hopf-unstable"}
     rng = np.random.default_rng(0)
     for _ in range(150):
         F, k = rng.uniform(0.005, 0.1), rng.uniform(0.01, 0.07)
         sigma = float(rng.choice([2.0, 5.0, 10.0]))
         code = int(classify_fk(F, k, sigma))
         assert classify_channel(F, k, 0.2, 0.2 / sigma) == names[code], (F, k, sigma)
-    assert classify_channel(0.04, 0.07, 0.2, 0.1) == "plain decay"   # k > sqrt(F)/2 - F = 0.06
+    assert classify_channel(0.04, 0.07, 0.2, 0.1) == "monostable"   # k > sqrt(F)/2 - F = 0.06
 
 
 def _tiny_rd_model(**kw):
@@ -316,3 +316,40 @@ def test_synthetic_results_of_another_generator_version_are_stale():
     assert not runner.is_stale({"shard": shard.to_dict(), "data_version": str(synth.GENERATOR_VERSION)})
     tv = P.Shard("tvsum", "rd", 0, domain="BK", fold="std")
     assert not runner.is_stale({"shard": tv.to_dict(), "data_version": None})
+
+
+def test_ablation_summary_is_computed_from_the_cells():
+    from rdmf.experiments.tables import ablation_summary
+    def cell(m, n=1):
+        return {"mean": m, "std": 0.0, "n": n}
+    table = {"rows": [
+        {"label": "RDMF (semi-implicit)", "variant": "default", "cells": {"MR-full-mAP": cell(23.6)}},
+        {"label": "no reaction (diffusion only)", "variant": "no_reaction",
+         "cells": {"MR-full-mAP": cell(28.56)}},
+        {"label": "K = 4", "variant": "K4", "cells": {"MR-full-mAP": cell(20.0)}},
+        {"label": "explicit Euler (FAILED: StabilityError)", "variant": "explicit_euler",
+         "cells": {"MR-full-mAP": None}, "failed": ["StabilityError"]},
+    ]}
+    text = ablation_summary(table)
+    assert "Full layer: MR-full-mAP 23.60 (1 seed)." in text
+    assert "Best variant: no reaction, 28.56 against the full layer's 23.60." in text
+    assert "Above the full layer: no reaction 28.56 (+4.96)." in text
+    assert "K = 4 20.00 (-3.60)" in text and "Failed (no number): explicit Euler." in text
+    assert "no spread estimate" in text
+    table["rows"][1]["cells"]["MR-full-mAP"] = cell(10.0)
+    assert "No variant beats the full layer." in ablation_summary(table)
+
+
+def test_ablation_figure_labels_failed_runs():
+    import matplotlib.pyplot as plt
+
+    from rdmf.experiments.plots import ablation_figure
+    table = {"profile": "ci", "rows": [
+        {"label": "full", "variant": "default", "cells": {"MR-full-mAP": {"mean": 20.0, "std": 0.0},
+                                                          "HL-min-VeryGood-mAP": {"mean": 40.0, "std": 0.0}}},
+        {"label": "explicit", "variant": "explicit_euler", "cells": {}, "failed": ["x"]}]}
+    fig = ablation_figure(table)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["default", "explicit_euler (failed)"]
+    assert sum(t.get_text() == "failed: no result" for ax in fig.axes for t in ax.texts) == 2
+    plt.close(fig)

@@ -41,3 +41,16 @@ def test_read_jsonl_names_file_and_line(tmp_path):
         read_jsonl(path)
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_jsonl(tmp_path / "missing.jsonl")
+
+
+def test_cli_warnings_are_one_line(capsys):
+    import warnings
+
+    from rdmf.cli import show_warning
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        warnings.simplefilter("always")
+        warnings.warn("3 ids skipped (without annotation)", UserWarning)
+    err = capsys.readouterr().err
+    assert err == "rdmf: warning: 3 ids skipped (without annotation)\n"

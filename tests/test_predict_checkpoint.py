@@ -107,13 +107,13 @@ def test_checkpoint_of_other_widths_is_rejected_before_decoding(tmp_path, video,
 
 
 def test_slowfast_clip_checkpoint_is_rejected(tmp_path, video, run_dir, clip_folder, capsys):
-    import torch
+    from rdmf.train.checkpoint import load_checkpoint, save_checkpoint
 
-    # the trained checkpoint, relabelled as a SlowFast + CLIP model (as `--preset qvhighlights`)
-    state = torch.load(run_dir / "best.ckpt", weights_only=True)
+    # the trained checkpoint, relabelled as a SlowFast + CLIP model (as `--preset qvhighlights`;
+    # written by save_checkpoint, so that its checksum is that of the new content)
+    state = load_checkpoint(run_dir / "best.ckpt")
     state["feature_spec"]["video_feature_types"] = ["slowfast", "clip"]
-    (tmp_path / "sf_clip").mkdir()
-    torch.save(state, tmp_path / "sf_clip" / "best.ckpt")
+    save_checkpoint(tmp_path / "sf_clip" / "best.ckpt", state)
     assert _predict(video, tmp_path / "out", tmp_path / "sf_clip", clip_folder,
                     tmp_path / "cache", "--query", "x") == 2
     err = capsys.readouterr().err

@@ -302,3 +302,38 @@ def test_small_feed_rates_keep_full_relative_precision():
             assert u * (1 - u) == pytest.approx((F + k) ** 2 / F, rel=1e-12)
         a = turing_analysis(F, k, 2.0, 1.0)
         assert (a.u, a.v) == states[1]
+
+
+def test_most_unstable_mode_closed_form_is_derived_and_matches_turing_analysis():
+    import sympy as sp
+
+    from rdmf.theory import hopf_curve, most_unstable_mode, turing_analysis
+    from rdmf.theory.steady_states import Du_, Dv_
+    m = most_unstable_mode()
+    P, S = Du_ * Dv_, Du_ + Dv_
+    expected = (-P * (Du_ - Dv_) ** 2 * m.p**2 + 2 * P * (S * m.tr - 2 * m.h) * m.p
+                + m.h**2 - S * m.tr * m.h + S**2 * m.det)
+    assert sp.simplify(m.quadratic - expected) == 0
+    assert sp.simplify(m.lam_of_p - (m.h - 2 * P * m.p) / S) == 0
+    for root in m.p_roots:
+        assert sp.simplify(m.quadratic.subs(m.p, root)) == 0
+    for F, dk, sigma in ((0.06, 2e-4, 2.0), (0.05, 1e-4, 2.0), (0.03, 5e-3, 8.0)):
+        k = hopf_curve(F) - dk
+        a = turing_analysis(F, k, sigma, 1.0)
+        assert a.q2_band is not None
+        q2, growth = m.numeric(a.trace, a.det, a.h, a.Du, a.Dv)
+        assert abs(q2 - a.q2_max) < 1e-10 and abs(growth - a.growth_max) < 1e-12
+
+
+def test_upper_state_focus_k_separates_complex_from_real_eigenvalues():
+    from rdmf.theory import hopf_curve, jacobian, saddle_node_k, upper_state, upper_state_focus_k
+    for F in (0.01, 0.03, 0.05):
+        k_f = upper_state_focus_k(F)
+        assert hopf_curve(F) < k_f < saddle_node_k(F)
+        below, above = (hopf_curve(F) + k_f) / 2, (k_f + saddle_node_k(F)) / 2
+        eig_below = np.linalg.eigvals(jacobian(*upper_state(F, below), F, below))
+        eig_above = np.linalg.eigvals(jacobian(*upper_state(F, above), F, above))
+        assert np.all(eig_below.real > 0) and np.all(np.abs(eig_below.imag) > 0)
+        assert np.all(eig_above.real > 0) and np.all(eig_above.imag == 0)
+    with pytest.raises(ValueError):
+        upper_state_focus_k(0.07)

@@ -148,7 +148,7 @@ def test_config_yaml_round_trip_and_errors(tmp_path):
     with pytest.raises(ValueError, match="rd_r_max"):
         TrainConfig(rd_r_max=0.7)
     (tmp_path / "bad.yaml").write_text("epochs: [1, 2\n")
-    with pytest.raises(ValueError, match="bad.yaml: malformed YAML"):
+    with pytest.raises(ValueError, match="bad.yaml: line 2, column 1: malformed YAML"):
         load_config(tmp_path / "bad.yaml")
 
 

@@ -22,7 +22,7 @@ def test_train_then_evaluate_on_the_synthetic_set(tmp_path, capsys):
     assert main(["evaluate", str(run_dir), "--split", "val"]) == 0
     brief = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert brief["MR-full-mAP"] == summary["best_metric"]
-    metrics = json.loads((run_dir / "val_metrics.json").read_text())
+    metrics = json.loads((run_dir / "eval" / "val_best" / "metrics.json").read_text())
     assert set(metrics) >= {"brief", "full", "HL-min-VeryGood"}
     assert "seed: 3" in (run_dir / "config.yaml").read_text()
 

@@ -1,6 +1,7 @@
 """``rdmf evaluate RUN_DIR --split val``: predict a split with a run's best (or last) checkpoint and
-write ``{split}_preds.jsonl`` (official submission format) and ``{split}_metrics.json``
-(through ``rdmf.eval``) into the run folder."""
+write ``preds.jsonl`` (official submission format), ``metrics.json`` (through ``rdmf.eval``) and
+``eval.json`` (the checkpoint and split evaluated) into ``RUN_DIR/eval/<split>_<checkpoint>/``
+(or ``--out``), never over the files training wrote."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ def register(subparsers) -> None:
     parser.add_argument("--checkpoint", choices=("best", "last"), default="best")
     parser.add_argument("--data-root", type=str, help="root of the real data (else the run's)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: RUN_DIR/eval/<split>_<checkpoint>/); "
+                             "must be new, empty or an earlier evaluation's")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.set_defaults(func=run)
 
@@ -26,7 +30,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from rdmf.train import evaluate
     metrics = evaluate(args.run_dir, args.split, checkpoint=args.checkpoint,
-                       data_root=args.data_root, device=args.device)
+                       data_root=args.data_root, device=args.device, out_dir=args.out)
     if metrics is None:
         print(f"{args.split}: no labels; wrote predictions only")
     else:

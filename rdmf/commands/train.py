@@ -39,6 +39,9 @@ def register(subparsers) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no tqdm bars")
     parser.add_argument("--fresh", action="store_true",
                         help="refuse to resume: error if the run folder already holds a run")
+    parser.add_argument("--force", action="store_true",
+                        help="train into a folder that holds other files than a run's (files "
+                             "with the names of a run's files are replaced, others kept)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.set_defaults(func=run)
 
@@ -70,10 +73,33 @@ def build_config(args: argparse.Namespace):
     return from_dict({**to_dict(config), **changes}, source="train options")
 
 
+def check_run_dir(args: argparse.Namespace) -> None:
+    """The run folder is new, empty or a run's own (it holds ``last.ckpt``, or only files that
+    training writes); ``--config`` is not the file training would write over."""
+    from rdmf.cli import UserError
+    from rdmf.train.checkpoint import LAST, RUN_FILES, is_run_temporary
+    run_dir = args.run_dir
+    if not run_dir.is_dir() or (run_dir / LAST).is_file():
+        return
+    if args.config is not None and args.config.resolve() == (run_dir / "config.yaml").resolve():
+        raise UserError(f"--config {args.config}: is the config.yaml that training writes into "
+                        f"--run-dir {run_dir}; copy it elsewhere or choose another run folder")
+    if args.force:
+        return
+    own = set(RUN_FILES) | {"eval"}
+    foreign = sorted(p.name for p in run_dir.iterdir()
+                     if p.name not in own and not is_run_temporary(p.name))
+    if foreign:
+        raise UserError(f"--run-dir {run_dir}: holds files that are not a run's "
+                        f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); choose "
+                        "a new or empty folder, or add --force to train into it")
+
+
 def run(args: argparse.Namespace) -> int:
     from rdmf.cli import UserError
     from rdmf.train import NonFiniteLossError, train
     config = build_config(args)
+    check_run_dir(args)
     try:
         summary = train(config, args.run_dir, resume=not args.fresh)
     except NonFiniteLossError as err:

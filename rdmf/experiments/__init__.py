@@ -1,6 +1,5 @@
-"""Experiments and reports of the fusion comparison: protocols per profile, the resumable shard
-runner, tables beside the published numbers, the README headline block. See
-docs/experiments.md."""
+"""Experiments and reports: protocols per profile, the resumable shard runner,
+tables beside the published numbers, the README headline block. See docs/experiments.md."""
 
 from .protocols import (ABLATIONS, FUSIONS, GROUPS, PROFILES, Budget, Shard, budget,  # noqa: F401
                         deviations, shard_config, shards)

@@ -17,7 +17,7 @@ import torch
 
 from rdmf.data.sample import Sample, collate
 
-CLASSES = ("Turing-capable", "bistable", "oscillatory", "plain decay")
+CLASSES = ("Turing-capable", "bistable", "Hopf-unstable", "monostable")
 
 
 def rd_layer(model):
@@ -32,24 +32,25 @@ def rd_layer(model):
 def classify_channel(F: float, k: float, Du: float, Dv: float) -> str:
     """Where one channel's kinetics sit on the (F, k) map, for its own Du/Dv.
 
-    - ``plain decay``: no non-trivial homogeneous state (k > sqrt(F)/2 − F): v decays to 0
-      everywhere, the only attractor is (u, v) = (1, 0);
+    - ``monostable``: no non-trivial homogeneous state (k > sqrt(F)/2 − F): (u, v) = (1, 0) is
+      the only homogeneous state; weak seeds decay to it, but a strong, wide seed near the
+      saddle-node curve can still split into travelling pulses (notebook 02, section 6);
     - ``Turing-capable``: the upper state is stable without diffusion and Turing-unstable with
       this channel's Du, Dv (:func:`rdmf.theory.turing_analysis`);
     - ``bistable``: the upper state is stable (and so is (1, 0)): v stays high where the seed
       is high and dies where it is low — a switch, no spatial pattern;
-    - ``oscillatory``: the upper state exists but is Hopf-unstable.
+    - ``Hopf-unstable``: the upper state exists but is Hopf-unstable.
     """
     from rdmf.theory import NoSteadyStateError, turing_analysis
     if k > math.sqrt(F) / 2 - F:
-        return "plain decay"
+        return "monostable"
     try:
         ta = turing_analysis(F, k, Du, Dv)
     except NoSteadyStateError:
-        return "plain decay"
+        return "monostable"
     if ta.turing_unstable:
         return "Turing-capable"
-    return "bistable" if ta.hopf_stable else "oscillatory"
+    return "bistable" if ta.hopf_stable else "Hopf-unstable"
 
 
 @torch.no_grad()

@@ -1,6 +1,6 @@
 """CPU performance of the three fusions (notebook 08): training and inference throughput, the
-cost of the RD integration as K grows, and memory; plus the recorded GPU benchmark results when
-they exist (``reports/benchmarks/*.json``).
+cost of the RD integration as K grows, and memory; plus the recorded GPU benchmark results
+of the CUDA path (docs/cuda.md) when they exist (``reports/benchmarks/*.json``).
 
 Timings are wall-clock medians over repeats on random inputs of a fixed shape, one torch thread
 unless told otherwise; they depend on the machine and its load, so the notebook prints them
@@ -159,7 +159,7 @@ def is_gpu_record(data: Any) -> bool:
 
 
 def gpu_benchmarks(folder: Path | None = None) -> list[dict]:
-    """Recorded GPU benchmark results (``reports/benchmarks/*.json`` whose
+    """Recorded GPU benchmark results of the CUDA path (``reports/benchmarks/*.json`` whose
     record says it ran on a GPU), or []. CPU records in the same folder are left out."""
     folder = folder or repo_root() / "reports" / "benchmarks"
     out = []

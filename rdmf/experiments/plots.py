@@ -93,8 +93,13 @@ def ablation_figure(table: dict, metric: str = "MR-full-mAP", second: str = "HL-
         ms = [_mean_std(r["cells"].get(m)) for r in rows]
         ax.barh(y, [a for a, _ in ms], xerr=[s for _, s in ms], color=["tab:red" if r["variant"] == "default"
                                                                       else "0.6" for r in rows])
+        for yi, (a, _) in zip(y, ms):  # a run without a number is labelled, not left blank
+            if np.isnan(a):
+                ax.text(0.01, yi, "failed: no result", transform=ax.get_yaxis_transform(),
+                        va="center", ha="left", fontsize=8, color="tab:red", style="italic")
         ax.set_xlabel(f"test {m} (%)")
-    axes[0].set_yticks(y, [r["variant"] for r in rows])
+    axes[0].set_yticks(y, [r["variant"] + (" (failed)" if np.isnan(_mean_std(r["cells"].get(metric))[0])
+                                           else "") for r in rows])
     axes[0].invert_yaxis()
     fig.suptitle(f"RDMF ablations, synthetic set ({table['profile']} profile)", fontsize=10)
     fig.tight_layout()

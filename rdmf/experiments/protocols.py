@@ -9,9 +9,9 @@ Profiles (see docs/experiments.md):
 
 - ``ci``: tiny models and subsets, seconds per group; what the stored notebook outputs show.
 - ``default``: a reader's CPU run (notebooks 06-08 together within ~12 minutes on 2 cores).
-- ``paper``: the largest protocol that fits 2 shared CPU cores. It is a REDUCED budget;
-  :func:`deviations` lists every difference from the published protocol, and every table
-  prints it.
+- ``paper``: the protocol sized for 2 shared CPU cores. It is a REDUCED
+  budget; :func:`deviations` lists every difference from the published protocol, and every
+  table prints it.
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def deviations(profile: str, group: str) -> list[str]:
                        "dropout, text-conditioned saliency read-out, dense clip loss, decoder queries "
                        f"'{settings['decoder_queries']}' (reference: learned queries)")
         if len(b.seeds) < 3:
-            out.append(f"seeds {list(b.seeds)} (3 needed for a mean ± std)")
+            out.append(f"seeds {list(b.seeds)} (reference: 3)")
     if group == "tvsum":
         out.append(f"{b.epochs} epochs (QD-DETR: 2000)")
         if tuple(b.seeds) != PUBLISHED_TVSUM_SEEDS:

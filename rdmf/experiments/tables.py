@@ -63,7 +63,7 @@ def _base(profile: str, group: str, title: str) -> dict:
 
 # --- synthetic -------------------------------------------------------------------------------
 def trivial_rows(profile: str) -> list[dict]:
-    """The trivial predictors of :mod:`rdmf.data.trivial` on the same test queries as the models."""
+    """The trivial predictors (notebook 05) on the same test queries as the models."""
     from rdmf.data import trivial
     from rdmf.eval import evaluate_qvhighlights
     from .runner import shard_data
@@ -260,6 +260,48 @@ def ablation_table(profile: str, results: dict | None = None) -> dict:
             row["failed"] = [r["error"] for r in failed]
         table["rows"].append(row)
     return table
+
+
+def ablation_summary(table: dict, metric: str = "MR-full-mAP") -> str:
+    """The ablation result in words, computed from the table's cells: the full layer's score,
+    every variant's difference to it (largest first), the variants that failed, and whether the
+    number of seeds allows a spread estimate. Variant labels are shortened at the first " (".
+    """
+    rows = table["rows"]
+    full = next((r for r in rows if r["variant"] == "default"), None)
+    full_cell = None if full is None else full["cells"].get(metric)
+    if full_cell is None:
+        return f"The full layer has no {metric} in this table: no ablation result."
+    base = full_cell["mean"]
+    def short(r):
+        return r["label"].split(" (")[0]
+    scored = [(r, r["cells"][metric]) for r in rows
+              if r is not full and r["cells"].get(metric) is not None]
+    scored.sort(key=lambda rc: -rc[1]["mean"])
+    failed = [short(r) for r in rows if r.get("failed") and r["cells"].get(metric) is None]
+    n_seeds = min([full_cell["n"]] + [c["n"] for _, c in scored])
+    lines = [f"Full layer: {metric} {base:.2f} ({full_cell['n']} seed{'s' * (full_cell['n'] != 1)})."]
+    better = [f"{short(r)} {c['mean']:.2f} ({c['mean'] - base:+.2f})" for r, c in scored
+              if c["mean"] > base]
+    worse = [f"{short(r)} {c['mean']:.2f} ({c['mean'] - base:+.2f})" for r, c in scored
+             if c["mean"] <= base]
+    lines.append(f"Above the full layer: {'; '.join(better) if better else 'none'}.")
+    lines.append(f"At or below it: {'; '.join(worse) if worse else 'none'}.")
+    if scored:
+        best_row, best_cell = scored[0]
+        if best_cell["mean"] > base:
+            lines.append(f"Best variant: {short(best_row)}, {best_cell['mean']:.2f} against the full "
+                         f"layer's {base:.2f}.")
+        else:
+            lines.append("No variant beats the full layer.")
+    if failed:
+        lines.append(f"Failed (no number): {'; '.join(failed)}.")
+    if n_seeds < 2:
+        lines.append("One seed per variant: no spread estimate, so no difference above is "
+                     "established.")
+    else:
+        lines.append(f"Differences are to be read against each row's spread over {n_seeds}+ seeds.")
+    return "\n".join(lines)
 
 
 def robustness_table(profile: str, results: dict | None = None) -> dict:

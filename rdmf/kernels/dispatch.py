@@ -28,6 +28,7 @@ import warnings
 
 import torch
 
+from rdmf.nonfinite import NonFiniteError
 from rdmf.numerics import gray_scott as reference
 
 CHECKPOINT_EVERY = 4  # S: the backward replays at most S − 1 steps per adjoint step
@@ -96,7 +97,8 @@ def unsupported_reason(u0: torch.Tensor, v0: torch.Tensor, *, scheme: str, bound
 
 
 def _check_state(x, name: str, mask=None) -> None:
-    """ValueError if a real site of the (B, C, L) state is NaN/inf (padding may hold anything)."""
+    """NonFiniteError (a ValueError) if a real site of the (B, C, L) state is NaN/inf (padding
+    may hold anything)."""
     if not (isinstance(x, torch.Tensor) and x.is_floating_point()):
         return
     bad = ~torch.isfinite(x.detach())
@@ -104,8 +106,8 @@ def _check_state(x, name: str, mask=None) -> None:
             and mask.shape == (x.shape[0], x.shape[2])):
         bad = bad & mask.to(device=x.device, dtype=torch.bool).unsqueeze(1)
     if bool(bad.any()):
-        raise ValueError(f"{name} has {int(bad.sum())} non-finite value(s) (NaN/inf) on real "
-                         "sites: the Gray-Scott integration needs a finite initial state")
+        raise NonFiniteError(f"{name} has {int(bad.sum())} non-finite value(s) (NaN/inf) on "
+                             "real sites: the Gray-Scott integration needs a finite initial state")
 
 
 def _normalise_states(u0: torch.Tensor, v0: torch.Tensor):

@@ -7,6 +7,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
+from rdmf.nonfinite import NonFiniteError
+
 from .span_utils import cxw_to_xx, generalized_iou
 
 
@@ -31,6 +33,8 @@ class HungarianMatcher(nn.Module):
             target_spans: B tensors (M_i, 2) normalised (center, width).
         Returns:
             B pairs (query indices, target indices), each (min(Q, M_i),) int64.
+        Raises:
+            NonFiniteError: a predicted span or logit is NaN/inf (no assignment exists).
         """
         prob_fg = pred_logits.float().softmax(-1)[..., 0]
         out = []
@@ -43,6 +47,9 @@ class HungarianMatcher(nn.Module):
             cost = (self.cost_span * torch.cdist(spans, target, p=1)
                     - self.cost_giou * generalized_iou(cxw_to_xx(spans), cxw_to_xx(target))
                     - self.cost_class * fg[:, None])
+            if not bool(torch.isfinite(cost).all()):
+                raise NonFiniteError("matching cost has NaN/inf entries (non-finite predicted "
+                                     "spans or logits)")
             rows, cols = linear_sum_assignment(cost.cpu().numpy())
             out.append((torch.as_tensor(rows, dtype=torch.int64),
                         torch.as_tensor(np.asarray(cols), dtype=torch.int64)))

@@ -23,17 +23,19 @@ from .schemes import (  # noqa: F401  (what the time steppers guarantee)
 
 from .curves import (HOPF, HOPF_TURING, NO_STATE, REGIONS, STABLE, TURING, classify_fk, fk_grid,
                      hopf_curve, hopf_F, params_from_state, turing_curve, turing_sliver_width,
-                     upper_state_arrays)
+                     upper_state_arrays, upper_state_focus_k)
 from .steady_states import (bogdanov_takens_point, jacobian, reaction, saddle_node_k,
                             steady_states, trace_det_closed_form, upper_state)
-from .turing import (NoSteadyStateError, TuringAnalysis, TuringHopfPoint, dispersion,
-                     dispersion_relation, growth_rate, turing_analysis, turing_hopf_point)
+from .turing import (MostUnstableMode, NoSteadyStateError, TuringAnalysis, TuringHopfPoint,
+                     dispersion, dispersion_relation, growth_rate, most_unstable_mode,
+                     turing_analysis, turing_hopf_point)
 
 __all__ = [
     "steady_states", "upper_state", "jacobian", "reaction", "trace_det_closed_form",
     "saddle_node_k", "bogdanov_takens_point",
     "turing_analysis", "TuringAnalysis", "NoSteadyStateError", "dispersion", "growth_rate",
-    "dispersion_relation", "turing_hopf_point", "TuringHopfPoint",
+    "dispersion_relation", "turing_hopf_point", "TuringHopfPoint", "most_unstable_mode",
+    "MostUnstableMode", "upper_state_focus_k",
     "hopf_curve", "hopf_F", "turing_curve", "turing_sliver_width", "params_from_state",
     "classify_fk", "fk_grid", "upper_state_arrays", "REGIONS",
     "NO_STATE", "STABLE", "TURING", "HOPF", "HOPF_TURING",

@@ -253,3 +253,60 @@ def dispersion_relation():
     J = jacobian(u_, v_, F_, k_)
     M = J - sp.diag(Du_ * q2_, Dv_ * q2_) - lam_ * sp.eye(2)
     return sp.expand(M.det())
+
+
+@dataclass(frozen=True)
+class MostUnstableMode:
+    """The most unstable wavenumber of a Turing band and its growth rate, in closed form.
+
+    ``lam_of_p``: the real eigenvalue at a stationary point of λ(q²), λ = (h − 2 Du Dv p)/(Du + Dv),
+    from ∂/∂p of the characteristic equation. ``quadratic``: what is left of the characteristic
+    equation once λ is eliminated, a quadratic in p = q². ``p_roots``: its two roots (the most
+    unstable q² is the root where λ is largest). Symbols: ``h``, ``tr``, ``det`` stand for
+    h = Dv J11 + Du J22, tr J and det J.
+    """
+
+    p: sp.Symbol
+    h: sp.Symbol
+    tr: sp.Symbol
+    det: sp.Symbol
+    lam_of_p: sp.Expr
+    quadratic: sp.Expr
+    p_roots: tuple
+
+    def numeric(self, trace: float, det: float, h: float, Du: float, Dv: float) -> tuple[float, float]:
+        """(q2_max, growth_max) from the closed forms at numbers: the root with the larger λ."""
+        from .steady_states import Du_, Dv_
+        subs = {self.tr: trace, self.det: det, self.h: h, Du_: Du, Dv_: Dv}
+        best = None
+        for root in self.p_roots:
+            p_val = complex(root.evalf(30, subs=subs))
+            if abs(p_val.imag) > 1e-12 or p_val.real < 0:
+                continue
+            lam_val = float(self.lam_of_p.evalf(30, subs={**subs, self.p: p_val.real}))
+            if best is None or lam_val > best[1]:
+                best = (p_val.real, lam_val)
+        if best is None:
+            raise ValueError("no real non-negative stationary q²: the band's maximum is at q² = 0")
+        return best
+
+
+def most_unstable_mode() -> MostUnstableMode:
+    """Derive the most unstable q² and its growth rate (Turing band, real λ) with SymPy.
+
+    The characteristic equation G(λ, p) = λ² − (tr − p S) λ + det − p h + p² P = 0 (S = Du + Dv,
+    P = Du Dv) defines λ(p); at its maximum dλ/dp = −G_p/G_λ = 0, i.e. G_p = S λ − h + 2 P p = 0.
+    Solving for λ and substituting into G leaves a quadratic in p, solved in closed form.
+    """
+    from .steady_states import Du_, Dv_, lam_
+    p, h, tr, det = sp.symbols("p h tr det", real=True)
+    S, P = Du_ + Dv_, Du_ * Dv_
+    G = lam_**2 - (tr - p * S) * lam_ + det - p * h + p**2 * P
+    lam_of_p = sp.solve(sp.diff(G, p), lam_)[0]
+    quadratic = sp.expand(sp.numer(sp.together(G.subs(lam_, lam_of_p))))
+    # the roots of a p² + b p + c, a = −P (Du − Dv)², b = 2 P (S tr − 2h), in a readable form
+    c = h**2 - S * tr * h + S**2 * det
+    w = S * tr - 2 * h
+    root = sp.sqrt(w**2 + (Du_ - Dv_) ** 2 * c / P)
+    roots = ((w - root) / (Du_ - Dv_) ** 2, (w + root) / (Du_ - Dv_) ** 2)
+    return MostUnstableMode(p, h, tr, det, sp.simplify(lam_of_p), sp.collect(quadratic, p), roots)

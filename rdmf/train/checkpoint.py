@@ -4,12 +4,19 @@ the config and the feature spec they were made with.
 A checkpoint is a dict of tensors and plain Python values only::
 
     format, config (dict), feature_spec (dict), model, optimizer, scheduler, epoch (completed),
-    step, best_metric, best_epoch, metric_name, history (list of metrics.jsonl rows), rng
+    step, best_metric, best_epoch, metric_name, history (list of metrics.jsonl rows), rng,
+    best_files (sha256 of the best epoch's val_preds.jsonl / val_metrics.json), checksum
+
+``checksum`` is a sha256 over every other entry (tensor bytes, dtypes, shapes and values): a
+damaged file that still unpickles is refused at load. Files of the first format
+(``rdmf-checkpoint-v1``) carry no checksum and load unchecked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +24,98 @@ import torch
 
 from rdmf.io import atomic_path
 
-FORMAT = "rdmf-checkpoint-v1"
+FORMAT = "rdmf-checkpoint-v2"
+FORMATS = ("rdmf-checkpoint-v1", FORMAT)   # v1: no checksum
 BEST, LAST = "best.ckpt", "last.ckpt"
+#: the files written with best.ckpt, whose hashes it records
+BEST_FILES = ("val_preds.jsonl", "val_metrics.json")
+#: every file training writes into a run folder (their stale temporaries are removed on resume)
+RUN_FILES = (BEST, LAST, "config.yaml", "metrics.jsonl") + BEST_FILES
 # fields that may change between an interrupted run and its resumption without changing results
 RESUMABLE_CHANGES = {"epochs", "progress", "eval_batch_size", "data_root", "device"}
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Write ``state`` (plus the format tag) atomically: a crash never leaves a half-written file."""
+    """Write ``state`` (plus the format tag and its checksum) atomically: a crash never leaves a
+    half-written file."""
+    payload = {"format": FORMAT, **{k: v for k, v in state.items() if k != "checksum"}}
+    payload["checksum"] = content_checksum(payload)
     with atomic_path(path) as tmp:
-        torch.save({"format": FORMAT, **state}, tmp)
+        torch.save(payload, tmp)
     return Path(path)
+
+
+def content_checksum(state: dict) -> str:
+    """sha256 over a checkpoint's entries (except ``checksum``): tensor dtype, shape and bytes,
+    and the repr of every plain value, in order."""
+    digest = hashlib.sha256()
+    _feed(digest, {k: v for k, v in state.items() if k != "checksum"})
+    return "sha256:" + digest.hexdigest()
+
+
+def _feed(digest, value) -> None:
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}:".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(value, dict):
+        digest.update(f"D{len(value)}:".encode())
+        for key, item in value.items():
+            _feed(digest, key)
+            _feed(digest, item)
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__}{len(value)}:".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def best_files_out_of_step(best_path: Path, state: dict) -> list[str]:
+    """The best-epoch files next to ``best_path`` whose content is not the one ``state``
+    recorded (an interrupted write); files that are absent are not counted."""
+    recorded = state.get("best_files") or {}
+    return [name for name, digest in recorded.items()
+            if (best_path.parent / name).is_file()
+            and file_sha256(best_path.parent / name) != digest]
+
+
+def check_best_files(best_path: Path, state: dict) -> None:
+    """Error naming the file when a best-epoch file does not belong to ``best_path``."""
+    stale = best_files_out_of_step(best_path, state)
+    if stale:
+        raise ValueError(f"{best_path.parent / stale[0]}: does not belong to {best_path.name} "
+                         f"(epoch {state.get('best_epoch')}): a write of the best-epoch files was "
+                         "interrupted; re-run the same `rdmf train` command to repair the run "
+                         "folder")
+
+
+_TEMPORARY = re.compile(r"\.(" + "|".join(re.escape(n) for n in RUN_FILES) + r")\.[^/]+\.tmp")
+
+
+def is_run_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary file of an atomic write of a run file
+    (``.last.ckpt.XXXX.tmp``, ...)."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Remove the temporary files an interrupted atomic write of a run file left behind.
+    Only names of the files training writes are touched."""
+    removed = []
+    for path in sorted(Path(run_dir).glob(".*.tmp")):
+        if is_run_temporary(path.name) and path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def resolve_checkpoint(path_or_run_dir: str | os.PathLike, which: str = "best") -> Path:
@@ -54,12 +142,41 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     except Exception as err:  # unpickling errors come in many types
         raise ValueError(f"{path}: not a readable rdmf checkpoint ({type(err).__name__}: "
                          f"{str(err).splitlines()[0] if str(err) else ''})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in FORMATS:
         raise ValueError(f"{path}: not an rdmf checkpoint (expected format {FORMAT!r})")
+    if state["format"] != FORMATS[0]:
+        stored = state.get("checksum")
+        if not isinstance(stored, str):
+            raise ValueError(f"{path}: checkpoint lacks its checksum (damaged file)")
+        if content_checksum(state) != stored:
+            raise ValueError(f"{path}: checksum mismatch: the file is damaged (its content is "
+                             "not what was written)")
     for key in ("config", "feature_spec", "model"):
         if key not in state:
             raise ValueError(f"{path}: checkpoint lacks {key!r}")
+    for key in ("config", "feature_spec", "model"):
+        if not isinstance(state[key], dict):
+            raise ValueError(f"{path}: checkpoint field {key} must be a mapping, got "
+                             f"{type(state[key]).__name__}")
+    check_feature_spec_fields(state["feature_spec"], str(path))
     return state
+
+
+def check_feature_spec_fields(spec: dict, where: str) -> None:
+    """A feature spec holds positive integer dims, a list of feature type names and a text
+    encoder name; anything else is an error naming the field."""
+    for key in ("video_dim", "text_dim"):
+        value = spec.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{where}: feature_spec.{key} must be a positive integer, got "
+                             f"{value!r}")
+    types = spec.get("video_feature_types", [])
+    if not isinstance(types, (list, tuple)) or not all(isinstance(t, str) for t in types):
+        raise ValueError(f"{where}: feature_spec.video_feature_types must be a list of names, "
+                         f"got {types!r}")
+    if not isinstance(spec.get("text_encoder", ""), str):
+        raise ValueError(f"{where}: feature_spec.text_encoder must be a name, got "
+                         f"{spec.get('text_encoder')!r}")
 
 
 def config_differences(saved: dict, current: dict, ignore=RESUMABLE_CHANGES) -> list[str]:

@@ -4,7 +4,9 @@ and YAML save/load (unknown or ill-typed fields are errors naming the field)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ class TrainConfig:
     val_split: str = "val"
     clip_len_s: float = 2.0
     max_clips: int | None = 75          # QVHighlights' cap; None for TVSum / YouTube
-    max_text_tokens: int = 32
+    max_text_tokens: int | None = 32    # cap on query tokens; None = no cap
     video_feature_types: list[str] | None = None  # QVHighlights: feature folders to read, e.g.
     #                                     ["clip"] for a model `rdmf predict` can run; None = the
     #                                     data set's default (SlowFast + CLIP); recorded in the
@@ -123,9 +125,34 @@ class TrainConfig:
             raise ValueError(f"config.fusion: unknown fusion {self.fusion!r}; choose one of "
                              f"{', '.join(FUSIONS)}")
         for name in ("hidden", "heads", "num_queries", "batch_size", "eval_batch_size",
-                     "eval_every", "rd_channels"):
+                     "eval_every", "rd_channels", "enc_layers", "dec_layers", "ffn_dim",
+                     "cross_layers", "epochs"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"config.{name} must be ≥ 1, got {getattr(self, name)}")
+        for name in ("max_clips", "max_text_tokens", "lr_drop_epochs"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise ValueError(f"config.{name} must be ≥ 1 or null (null = "
+                                 f"{_NULL_MEANS[name]}), got {value}")
+        for name in ("dropout", "input_dropout"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"config.{name} is a probability: it must be in [0, 1], got "
+                                 f"{getattr(self, name)}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"config.lr must be a finite number > 0, got {self.lr}")
+        for name in ("weight_decay", "grad_clip"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"config.{name} must be a finite number ≥ 0, got "
+                                 f"{getattr(self, name)}")
+        if not (math.isfinite(self.clip_len_s) and self.clip_len_s > 0):
+            raise ValueError(f"config.clip_len_s must be > 0, got {self.clip_len_s}")
+        if not _DEVICE.fullmatch(self.device):
+            raise ValueError(f"config.device: unknown device {self.device!r}; choose auto, cpu, "
+                             "cuda or cuda:N")
+        if self.metric is not None and self.metric not in self.metric_choices():
+            raise ValueError(f"config.metric: {self.metric!r} is not a metric of the "
+                             f"{self.dataset} data set{' (hd_only)' if self.hd_only else ''}; "
+                             f"choose one of {', '.join(self.metric_choices())}")
         if self.decoder_queries not in ("learned", "anchors", "proposals"):
             raise ValueError(f"config.decoder_queries: unknown kind {self.decoder_queries!r}; "
                              "choose one of learned, anchors, proposals")
@@ -149,8 +176,6 @@ class TrainConfig:
                                  f"only (dataset is {self.dataset!r})")
         if not (self.loss_dense_saliency >= 0):
             raise ValueError(f"config.loss_dense_saliency must be ≥ 0, got {self.loss_dense_saliency}")
-        if self.epochs < 0:
-            raise ValueError(f"config.epochs must be ≥ 0, got {self.epochs}")
         if self.fusion == "rd":
             self.rd_settings().validate()
         return self
@@ -160,6 +185,13 @@ class TrainConfig:
         return RDSettings(**{f.name: getattr(self, "rd_" + f.name)
                              for f in fields(RDSettings)})
 
+    def metric_choices(self) -> tuple[str, ...]:
+        """The val metrics this config's data set reports (the names ``metric`` may take)."""
+        if self.dataset in ("tvsum", "youtube"):
+            return ("top5-mAP",) if self.dataset == "tvsum" else ("mAP",)
+        from rdmf.eval.qvhighlights import BRIEF_HL_KEYS, BRIEF_MR_KEYS
+        return BRIEF_HL_KEYS if self.hd_only else BRIEF_MR_KEYS + BRIEF_HL_KEYS
+
     @property
     def metric_name(self) -> str:
         if self.metric:
@@ -168,6 +200,12 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return from_dict({**to_dict(self), **changes})
+
+
+_DEVICE = re.compile(r"auto|cpu|cuda(:[0-9]+)?")
+#: what ``null`` means for the optional counts (0 is refused: it would be ambiguous)
+_NULL_MEANS = {"max_clips": "no cap", "max_text_tokens": "no cap",
+               "lr_drop_epochs": "never drop the learning rate"}
 
 
 #: per-data-set presets: changes to the reference defaults
@@ -211,30 +249,61 @@ def from_dict(data: dict[str, Any], source: str = "config") -> TrainConfig:
         raise ValueError(f"{source}: unknown field(s) {', '.join(unknown)}")
     clean = {}
     for key, value in data.items():
-        default = known[key].default
-        if isinstance(default, tuple):
-            if not isinstance(value, (list, tuple)) or len(value) != len(default):
-                raise ValueError(f"{source}: field {key} must be a list of {len(default)} numbers, "
-                                 f"got {value!r}")
-            value = tuple(float(v) for v in value)
-        elif isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise ValueError(f"{source}: field {key} must be true or false, got {value!r}")
-        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        elif isinstance(default, (int, float, str)) and value is not None \
-                and not isinstance(value, type(default)):
-            raise ValueError(f"{source}: field {key} must be a {type(default).__name__}, "
-                             f"got {value!r}")
-        clean[key] = value
+        clean[key] = _typed(key, value, known[key], source)
     try:
         return TrainConfig(**clean)
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
 
 
+def _typed(key: str, value: Any, field: dataclasses.Field, source: str) -> Any:
+    """``value`` checked against the field's annotation (``int``, ``float | None``, a tuple of
+    floats, ...); a bool is not a number and a number is not a bool."""
+    default = field.default
+    if isinstance(default, tuple):
+        if (not isinstance(value, (list, tuple)) or len(value) != len(default)
+                or not all(_is_number(v) for v in value)):
+            raise ValueError(f"{source}: field {key} must be a list of {len(default)} numbers, "
+                             f"got {value!r}")
+        return tuple(float(v) for v in value)
+    kinds = [part.strip() for part in str(field.type).split("|")]
+    if value is None:
+        if "None" in kinds:
+            return None
+        raise ValueError(f"{source}: field {key} may not be null")
+    kind = next(k for k in kinds if k != "None")
+    shown = f"the boolean {str(value).lower()}" if isinstance(value, bool) else repr(value)
+    if kind == "bool" and not isinstance(value, bool):
+        raise ValueError(f"{source}: field {key} must be true or false, got {value!r}")
+    if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ValueError(f"{source}: field {key} must be an integer"
+                         f"{' or null' if 'None' in kinds else ''}, got {shown}")
+    if kind == "float":
+        if not _is_number(value):
+            raise ValueError(f"{source}: field {key} must be a number"
+                             f"{' or null' if 'None' in kinds else ''}, got {shown}")
+        return float(value)
+    if kind == "str" and isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if kind == "str" and not isinstance(value, str):
+        raise ValueError(f"{source}: field {key} must be a string, got {shown}")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def save_config(config: TrainConfig, path: str | os.PathLike) -> Path:
     return atomic_write_text(path, yaml.safe_dump(to_dict(config), sort_keys=False))
+
+
+def yaml_error_line(err: yaml.YAMLError) -> str:
+    """A YAML error as one line: ``line L, column C: malformed YAML (problem)``."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}malformed YAML ({problem})"
 
 
 def load_config(path: str | os.PathLike) -> TrainConfig:
@@ -243,8 +312,10 @@ def load_config(path: str | os.PathLike) -> TrainConfig:
         raise FileNotFoundError(f"{path}: no such config file")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start})") from None
     except yaml.YAMLError as err:
-        raise ValueError(f"{path}: malformed YAML ({err})") from None
+        raise ValueError(f"{path}: {yaml_error_line(err)}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of config fields")
     return from_dict(data, source=str(path))

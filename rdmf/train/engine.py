@@ -8,11 +8,17 @@ A run folder holds::
     best.ckpt           the epoch with the best val metric (MR-full-mAP / top5-mAP / mAP)
     val_preds.jsonl     predictions of the best checkpoint in the official submission format
     val_metrics.json    its metrics through ``rdmf.eval`` (official layout for QVHighlights)
+    eval/<split>_<checkpoint>/   what ``rdmf evaluate`` writes (never over the files above)
+
+The best epoch's files are written in the order val_preds.jsonl, val_metrics.json, best.ckpt
+(which records the two files' sha256), last.ckpt: a crash in between leaves files that do not
+match best.ckpt's record, which loading best.ckpt reports and resuming repairs.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,17 +32,20 @@ from rdmf.io import atomic_write_json, atomic_write_jsonl
 from rdmf.model import build_model
 from rdmf.model.losses import Criterion
 from rdmf.model.span_utils import spans_to_windows
+from rdmf.nonfinite import NonFiniteError
 from rdmf.seed import seed_everything
 
 from . import distributed
-from .checkpoint import (BEST, LAST, check_config_matches, check_feature_spec, load_checkpoint,
-                         resolve_checkpoint, save_checkpoint)
+from .checkpoint import (BEST, BEST_FILES, LAST, best_files_out_of_step, check_best_files,
+                         check_config_matches, check_feature_spec, file_sha256, load_checkpoint,
+                         remove_stale_temporaries, resolve_checkpoint, save_checkpoint)
 from .config import TrainConfig, from_dict, save_config, to_dict
 from .datasets import check_not_empty, feature_spec, ground_truth_rows, load_split
 
 
-class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN/inf loss or gradient; nothing was written for the bad step."""
+class NonFiniteLossError(NonFiniteError):
+    """Training produced a NaN/inf input, output, loss or gradient; nothing was written for the
+    bad step."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,10 +141,30 @@ def compute_metrics(rows: list[dict], samples: Sequence[Sample], config: TrainCo
     return rdmf_eval.evaluate_qvhighlights(rows, ground_truth_rows(samples))
 
 
-def _write_outputs(folder: Path, split: str, rows: list[dict], metrics: dict | None) -> None:
-    atomic_write_jsonl(folder / f"{split}_preds.jsonl", rows)
+def _write_outputs(folder: Path, split: str, rows: list[dict], metrics: dict | None,
+                   prefix: bool = True) -> dict[str, str]:
+    """Write ``{split}_preds.jsonl`` and ``{split}_metrics.json`` (without the split prefix when
+    ``prefix`` is false); returns {file name: sha256}."""
+    names = (f"{split}_preds.jsonl", f"{split}_metrics.json") if prefix else (
+        "preds.jsonl", "metrics.json")
+    atomic_write_jsonl(folder / names[0], rows)
     if metrics is not None:
-        atomic_write_json(folder / f"{split}_metrics.json", metrics)
+        atomic_write_json(folder / names[1], metrics)
+    return {name: file_sha256(folder / name) for name in names if (folder / name).is_file()}
+
+
+def _prepare_run_dir(run_dir: Path) -> None:
+    """The run folder exists (created if needed) and is writable; else an error naming it."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: --run-dir is a file, not a folder")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / f".write-test.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"{run_dir}: cannot write the run folder "
+                         f"({err.strerror or err})") from None
 
 
 # --- training ------------------------------------------------------------------------------
@@ -165,6 +194,8 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
         config.device == "auto" and torch.cuda.is_available()) else "cpu")
     device = resolve_device(config.device, info)
     run_dir = Path(run_dir)
+    if info.is_main:
+        _prepare_run_dir(run_dir)
     seed_everything(config.seed)
 
     if datasets is None:
@@ -187,6 +218,8 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
         state = load_checkpoint(last_path)
         check_config_matches(last_path, state["config"], to_dict(config))
         check_feature_spec(state["feature_spec"], video_dim, text_dim, str(last_path))
+    if info.is_main:
+        remove_stale_temporaries(run_dir)
 
     model = build_model(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -205,11 +238,15 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
         torch.set_rng_state(state["rng"]["torch"])
         if device.type == "cuda" and state["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+    best_files = None if state is None else state.get("best_files")
     if info.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / "config.yaml")
-        if state is None and (run_dir / "metrics.jsonl").exists():
-            (run_dir / "metrics.jsonl").unlink()  # a run that died before its first checkpoint
+        if state is None:   # a run that died before its first checkpoint
+            orphans = ("metrics.jsonl",) + (() if (run_dir / BEST).is_file() else BEST_FILES)
+            for name in orphans:
+                (run_dir / name).unlink(missing_ok=True)
+        else:
+            best_files = _repair_best_files(run_dir, config, val_set, device, best_files)
 
     train_model = model
     if info.enabled:
@@ -238,12 +275,16 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
                 with _autocast(config, device):
                     out = _forward(train_model, batch,
                                    negatives=config.query_negatives and len(batch) > 1)
-            except ValueError as err:   # the RD integrator refuses non-finite fields
-                if "non-finite" not in str(err):
-                    raise
+            except NonFiniteError as err:   # e.g. the RD integrator refuses non-finite fields
                 _check_finite(torch.tensor(float("nan"), device=device), f"forward pass ({err})",
                               *where, {})
-            loss, terms = criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
+            # before the matcher: a NaN span or logit has no assignment
+            _check_finite(_all_finite(out, device), "model output", *where, {})
+            try:
+                loss, terms = criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
+            except NonFiniteError as err:
+                _check_finite(torch.tensor(float("nan"), device=device), f"loss ({err})",
+                              *where, {})
             _check_finite(loss, "loss", *where, terms)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -274,7 +315,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
                 if value > best_metric:
                     best_metric, best_epoch = float(value), epoch + 1
                     row["best"] = True
-                    _write_outputs(run_dir, "val", rows, metrics)
+                    best_files = _write_outputs(run_dir, "val", rows, metrics)
         row["time_s"] = round(time.time() - t0, 3)
         history.append(row)
         if info.is_main:
@@ -283,7 +324,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
                      "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "step": step,
                      "best_metric": None if best_epoch is None else best_metric,
                      "best_epoch": best_epoch, "metric_name": config.metric_name,
-                     "history": history,
+                     "history": history, "best_files": best_files,
                      "rng": {"torch": torch.get_rng_state(),
                              "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}}
             if row.get("best"):
@@ -298,6 +339,34 @@ def train(config: TrainConfig, run_dir: str | Path, *, datasets: tuple | None = 
             "best_metric": None if best_epoch is None else best_metric,
             "best_epoch": best_epoch, "epochs": len(history),
             "last": history[-1] if history else None}
+
+
+def _all_finite(out: dict, device: torch.device) -> torch.Tensor:
+    """0.0 when every floating-point tensor of ``out`` is finite, else NaN."""
+    finite = all(bool(torch.isfinite(v.detach()).all()) for v in out.values()
+                 if isinstance(v, torch.Tensor) and v.is_floating_point())
+    return torch.tensor(0.0 if finite else float("nan"), device=device)
+
+
+def _repair_best_files(run_dir: Path, config: TrainConfig, val_set, device: torch.device,
+                       recorded: dict | None) -> dict | None:
+    """Bring val_preds.jsonl / val_metrics.json back in step with best.ckpt after a crash
+    between their writes: predict them again with best.ckpt's weights. Returns the hashes
+    best.ckpt records."""
+    best_path = run_dir / BEST
+    if not best_path.is_file():
+        return recorded
+    best = load_checkpoint(best_path)
+    if not best_files_out_of_step(best_path, best):
+        return best.get("best_files", recorded)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        model = build_model(config).to(device)   # (its initialisation must not move the RNG)
+    model.load_state_dict(best["model"])
+    rows = predict_samples(model, val_set, config, device)
+    digests = _write_outputs(run_dir, "val", rows, compute_metrics(rows, val_set, config))
+    if digests != best.get("best_files"):
+        save_checkpoint(best_path, {**best, "best_files": digests})
+    return digests
 
 
 def _mean_over_processes(terms: dict[str, torch.Tensor], info) -> dict[str, float]:
@@ -325,9 +394,15 @@ def _check_finite(value: torch.Tensor, what: str, info, epoch: int, batch_no: in
     if finite.item() >= 1:
         return
     bad = {k: float(v.detach()) for k, v in terms.items() if not math.isfinite(float(v.detach()))}
+    if bad:
+        terms_text = f"non-finite terms {bad}; "
+    elif info.enabled and bool(torch.isfinite(value.detach()).all()):
+        terms_text = "non-finite on another process; "
+    else:
+        terms_text = ""
     raise NonFiniteLossError(
         f"non-finite {what} at epoch {epoch + 1}, batch {batch_no}, step {step + 1}; "
-        f"batch qids {[s.qid for s in samples][:16]}; non-finite terms {bad or '(on another process)'}; "
+        f"batch qids {[s.qid for s in samples][:16]}; {terms_text}"
         f"last finite values {last_finite or '(none: first step)'}; no checkpoint was written "
         "for this epoch")
 
@@ -336,8 +411,11 @@ def _check_finite(value: torch.Tensor, what: str, info, epoch: int, batch_no: in
 def load_model(path_or_run_dir: str | Path, which: str = "best", device: str | torch.device = "cpu",
                data_root: str | None = None):
     """(model in eval mode, config, feature spec, checkpoint path) of a run folder or file."""
+    device = _torch_device(device, "device")
     path = resolve_checkpoint(path_or_run_dir, which)
     state = load_checkpoint(path)
+    if path.name == BEST:
+        check_best_files(path, state)
     config = from_dict(state["config"], source=f"{path} (config)")
     if data_root is not None:
         config = config.replace(data_root=str(data_root))
@@ -352,17 +430,69 @@ def load_model(path_or_run_dir: str | Path, which: str = "best", device: str | t
 
 def evaluate(run_dir: str | Path, split: str = "val", *, checkpoint: str = "best",
              data_root: str | None = None, dataset=None, device: str = "cpu",
-             write: bool = True) -> dict | None:
-    """Predict ``split`` with a run's checkpoint; write ``{split}_preds.jsonl`` and
-    ``{split}_metrics.json`` next to the checkpoint. Returns the metrics (None without labels)."""
-    model, config, spec, path = load_model(run_dir, checkpoint, device, data_root)
+             write: bool = True, out_dir: str | Path | None = None) -> dict | None:
+    """Predict ``split`` with a run's checkpoint. Returns the metrics (None without labels).
+
+    With ``write``, ``preds.jsonl``, ``metrics.json`` (labelled splits) and ``eval.json`` (what
+    was evaluated) go to ``out_dir``, by default ``eval/<split>_<checkpoint>/`` beside the
+    checkpoint: never over the files training wrote. An existing ``out_dir`` must be empty or
+    hold an earlier ``eval.json``.
+    """
+    device = str(device)
+    if device != "auto":
+        _torch_device(device, "--device")
+    path = resolve_checkpoint(run_dir, checkpoint)
+    folder = Path(out_dir) if out_dir is not None else (
+        path.parent / "eval" / f"{_safe_name(split)}_{_safe_name(path.stem)}")
+    if write:
+        _check_eval_folder(folder)
+    model, config, spec, path = load_model(path, checkpoint, resolve_device(device), data_root)
     if dataset is None:
         dataset = load_split(config, split)
     check_not_empty(dataset, f"split {split!r}")
     video_dim, text_dim = dataset[0].video_feats.shape[1], dataset[0].text_feats.shape[1]
     check_feature_spec(spec, video_dim, text_dim, f"split {split!r} vs {path}")
-    rows = predict_samples(model, dataset, config, device, progress=config.progress)
+    rows = predict_samples(model, dataset, config, resolve_device(device), progress=config.progress)
     metrics = compute_metrics(rows, dataset, config)
     if write:
-        _write_outputs(path.parent, split, rows, metrics)
+        record = {"checkpoint": str(path), "split": split, "checkpoint_sha256": file_sha256(path)}
+        # the marker first, so that a folder interrupted mid-write is still recognised as ours
+        atomic_write_json(folder / EVAL_MARKER, {**record, "files": None})
+        if metrics is None:
+            (folder / "metrics.json").unlink(missing_ok=True)   # an earlier evaluation's
+        digests = _write_outputs(folder, split, rows, metrics, prefix=False)
+        atomic_write_json(folder / EVAL_MARKER, {**record, "files": digests})
     return metrics
+
+
+EVAL_MARKER = "eval.json"
+
+
+def _torch_device(name: str | torch.device, option: str) -> torch.device:
+    """``torch.device(name)``; an unknown device type is an error naming ``option``."""
+    try:
+        return torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{option}: unknown device {str(name)!r}; choose cpu, cuda or "
+                         "cuda:N") from None
+
+
+def _safe_name(text: str) -> str:
+    """``text`` as one folder-name component (no separators, no leading dot)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text)).lstrip(".") or "_"
+
+
+def _check_eval_folder(folder: Path) -> None:
+    """An evaluation writes only into a folder of its own: new, empty, or one holding an earlier
+    evaluation's ``eval.json``."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder}: --out is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / EVAL_MARKER).is_file():
+        raise ValueError(f"{folder}: --out holds files that an evaluation did not write (no "
+                         f"{EVAL_MARKER}); choose a new or empty folder")
+    if folder.is_dir() and (folder / EVAL_MARKER).is_file():
+        foreign = sorted(p.name for p in folder.iterdir()
+                         if p.name not in (EVAL_MARKER, "preds.jsonl", "metrics.json"))
+        if foreign:
+            raise ValueError(f"{folder}: --out holds files that an evaluation did not write "
+                             f"({', '.join(foreign[:3])}); choose a new or empty folder")
