@@ -162,7 +162,8 @@ def run_case(method: str, size, steps: int, pass_name: str, dtype, device, compi
 
 
 def summarise(results: list[dict], copy_GBps: float) -> dict:
-    """Roofline fractions, speed-ups of the fused kernel and the issue's targets."""
+    """Roofline fractions, speed-ups of the fused kernel and the performance targets of
+    docs/cuda.md."""
     for r in results:
         if "ms" in r:
             r["roofline_fraction"] = r["achieved_GBps"] / copy_GBps

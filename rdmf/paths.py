@@ -58,12 +58,3 @@ def data_root(explicit: str | os.PathLike | None = None, *, must_exist: bool = F
     if must_exist and not root.is_dir():
         raise FileNotFoundError(f"data root {root} (from {source}) is not a directory")
     return root
-
-
-def dataset_dir(name: str, explicit_root: str | os.PathLike | None = None) -> Path | None:
-    """``<data root>/<name>`` if a data root is set and that folder exists, else ``None``."""
-    root = data_root(explicit_root)
-    if root is None:
-        return None
-    path = root / name
-    return path if path.is_dir() else None

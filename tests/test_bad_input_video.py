@@ -21,9 +21,8 @@ from rdmf.eval import evaluate_qvhighlights
 from rdmf.video.clip_features import ClipExtractor, cache_file
 from rdmf.video.decode import decode_clip_frames, iter_clip_frames
 from rdmf.video.predict import QueryPrediction, prediction_paths
-from rdmf.video.testing import (FakePredictor, encode_test_video, frame_index_of,
-                                truncated_faststart)
-from rdmf.video.tiny_clip import make_tiny_clip, save_tiny_clip
+from tiny_clip import make_tiny_clip, save_tiny_clip
+from videos import FakePredictor, encode_test_video, frame_index_of, truncated_faststart
 
 
 # ------------------------------------------------------------------ fixtures

@@ -250,7 +250,7 @@ def test_h5_truncated_or_incomplete_is_detected(tmp_path):
 def test_h5_flipped_byte_is_detected(tmp_path):
     root = _write_tvsum(tmp_path)
     ds = build_dataset("tvsum", "val", domain="BK", data_root=root)
-    out = write_h5(ds, tmp_path / "tv.h5", progress=False, compression_level=0)
+    out = write_h5(ds, tmp_path / "tv.h5", progress=False)
     data = bytearray(out.read_bytes())
     raw = np.ascontiguousarray(ds[0].video_feats).tobytes()[:64]
     pos = bytes(data).find(raw)
@@ -259,6 +259,8 @@ def test_h5_flipped_byte_is_detected(tmp_path):
     out.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="corrupt feature store"):
         H5Dataset(out, verify=True)
+    with pytest.raises(ValueError, match="sample 0 unreadable .*'video' fails its CRC-32"):
+        H5Dataset(out)[0]
 
 
 # ------------------------------------------------------------------ real data (when present)

@@ -1,8 +1,10 @@
-"""Experiments (issue 6): protocols, shard runner, tables, analysis helpers, README block."""
+"""Experiments: protocols, shard runner, tables, analysis helpers, README block."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -132,6 +134,34 @@ def test_run_shard_writes_result_and_skips_when_done(tmp_path, monkeypatch):
     assert redo["status"] == "done"
     assert {p.name: p.read_bytes() for p in stored.iterdir()} == before
     assert (tmp_path / "data" / "runs" / "ci" / shard.id / "best.ckpt").is_file()
+
+
+def test_second_acquirer_of_a_shard_lock_is_busy_until_the_first_releases(tmp_path):
+    first = runner.acquire_shard_lock(tmp_path / "shard")
+    assert first is not None
+    assert runner.acquire_shard_lock(tmp_path / "shard") is None   # same process, other holder
+    probe = ("import sys; from pathlib import Path; from rdmf.experiments import runner; "
+             "print(runner.acquire_shard_lock(Path(sys.argv[1])) is None)")
+    other = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "shard")],
+                           capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == "True"                          # another process
+    first.release()
+    second = runner.acquire_shard_lock(tmp_path / "shard")
+    assert second is not None
+    second.release()
+
+
+def test_run_shard_returns_none_while_another_holder_has_the_shard(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "generated_data_dir", lambda: tmp_path / "data")
+    monkeypatch.setattr(runner, "reports_dir", lambda profile: tmp_path / "reports" / profile)
+    shard = P.shards("ci", "synthetic")[0]
+    held = runner.acquire_shard_lock(runner.run_dir("ci", shard))
+
+    def boom(*a, **k):
+        raise AssertionError("a busy shard must not train")
+    monkeypatch.setattr(runner, "shard_config", boom)
+    assert runner.run_shard("ci", "synthetic", shard) is None
+    held.release()
 
 
 # --- tables ------------------------------------------------------------------------------------

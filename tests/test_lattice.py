@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from rdmf.numerics.linear import amplification_matrices, upper_state
+from rdmf.numerics.linear import amplification_matrices, base_state
 from rdmf.numerics.validation import laplacian_matrix
 from rdmf.theory import (
     amplification_matrix,
@@ -120,7 +120,7 @@ def test_symbolic_amplification_matrix_equals_numeric(scheme):
     for _ in range(5):
         F, k = rng.uniform(0.02, 0.08), rng.uniform(0.04, 0.065)
         try:
-            us, vs = upper_state(F, k)
+            us, vs = base_state(F, k)
         except ValueError:
             continue
         Du, Dv, dt, mu = rng.uniform(0.05, 1), rng.uniform(0.01, 0.5), rng.uniform(0.1, 2), \

@@ -126,9 +126,9 @@ def test_per_channel_parameters_equal_separate_runs(scheme):
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_homogeneous_steady_states_are_fixed_points(scheme):
-    from rdmf.numerics.linear import homogeneous_states
+    from rdmf.theory import steady_states
 
-    for (us, vs) in homogeneous_states(0.03, 0.055):
+    for (us, vs) in steady_states(0.03, 0.055):
         u = torch.full((1, 1, 8), us, dtype=torch.float64)
         v = torch.full((1, 1, 8), vs, dtype=torch.float64)
         out_u, out_v = integrate(u, v, 0.03, 0.055, 0.2, 0.1, 0.7, 30, scheme=scheme,

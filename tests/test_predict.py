@@ -1,5 +1,5 @@
 """``VideoPredictor`` and ``rdmf predict`` end to end with a tiny random CLIP and a deterministic
-stand-in predictor (``rdmf.video.testing.FakePredictor``, same interface as
+stand-in predictor (``tests/videos.py: FakePredictor``, same interface as
 ``rdmf.inference.Predictor``); tests with a trained checkpoint are in test_predict_checkpoint.py."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from rdmf.data.features import prepare_text_features, prepare_video_features
 from rdmf.video.clip_features import ClipExtractor
 from rdmf.data.feature_spec import FeatureSpec
 from rdmf.video.predict import VideoPredictor
-from rdmf.video.testing import FakePredictor, encode_audio_only, encode_test_video
-from rdmf.video.tiny_clip import make_tiny_clip, save_tiny_clip
+from tiny_clip import make_tiny_clip, save_tiny_clip
+from videos import FakePredictor, encode_audio_only, encode_test_video
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JSON_KEYS = {"video", "query", "windows", "saliency", "clip_len_s", "duration_s", "num_clips",

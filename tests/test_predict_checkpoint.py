@@ -13,10 +13,10 @@ from rdmf.cli import main
 from rdmf.data.features import prepare_text_features, prepare_video_features
 from rdmf.inference import Predictor
 from rdmf.video.clip_features import ClipExtractor
-from rdmf.video.demo import TINY_IMAGE_DIM, TINY_TEXT_DIM, train_tiny_checkpoint
 from rdmf.video.predict import VideoPredictor
-from rdmf.video.testing import encode_test_video
-from rdmf.video.tiny_clip import make_tiny_clip, save_tiny_clip
+from tiny_clip import (TINY_IMAGE_DIM, TINY_TEXT_DIM, make_tiny_clip, save_tiny_clip,
+                       train_tiny_checkpoint)
+from videos import encode_test_video
 
 IMAGE_DIM, TEXT_DIM = TINY_IMAGE_DIM, TINY_TEXT_DIM
 TRAINED_CLIPS = 12             # the model's trained length (QVHighlights: 75)

@@ -45,7 +45,8 @@ def _top_windows(run_dir, samples):
 
 
 def _losses(run_dir):
-    return [json.loads(line)["train_loss"] for line in (run_dir / "metrics.jsonl").open()]
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line)["train_loss"] for line in lines]
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ import pytest
 
 from rdmf.video.decode import (clip_bounds, clip_centres, decode_clip_frames, iter_clip_frames,
                                num_clips_for, probe_video)
-from rdmf.video.testing import (corrupt_payload, encode_audio_only, encode_test_video,
-                                encode_zero_length, frame_index_of)
+from videos import (corrupt_payload, encode_audio_only, encode_test_video, encode_zero_length,
+                    frame_index_of)
 
 
 @pytest.mark.parametrize("duration, expected", [

@@ -10,8 +10,8 @@ import torch
 import rdmf.video.clip_features as clip_features
 from rdmf.video.clip_features import (ClipExtractor, cache_file, extract_video_features,
                                       read_cache)
-from rdmf.video.testing import encode_test_video
-from rdmf.video.tiny_clip import make_tiny_clip, save_tiny_clip
+from tiny_clip import make_tiny_clip, save_tiny_clip
+from videos import encode_test_video
 
 
 @pytest.fixture(scope="module")

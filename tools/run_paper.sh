@@ -2,8 +2,7 @@
 # The paper-profile runs: four workers, one torch thread each, resumable
 # (re-running skips finished shards and resumes interrupted ones from last.ckpt).
 # Usage (from the repository root): RDMF_DATA_ROOT=../shared/data bash tools/run_paper.sh
-# (This session ran the same shards in a slightly different order and restarted workers when
-#  budgets changed; the per-worker logs with timestamps are in reports/paper/logs/.)
+# The per-worker logs with timestamps go to reports/paper/logs/.
 set -u
 cd "$(dirname "$0")/.."
 export PYTHONPATH=$PWD OMP_NUM_THREADS=1 MKL_NUM_THREADS=1

@@ -30,21 +30,20 @@ def load_array(path: Path, key: str | None, *, what: str, ident: Any) -> np.ndar
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {what} features of {ident} not found")
     try:
-        loaded = np.load(path)
-        if key is None:
-            if not isinstance(loaded, np.ndarray):
-                loaded.close()
-                raise ValueError("an .npz archive where a .npy array was expected")
-            arr = loaded
-        else:
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
-                raise ValueError("not an .npz archive (a bare .npy array?)")
-            with loaded as npz:
-                if key not in npz:
+        with open(path, "rb") as handle:  # closed here whatever np.load finds inside
+            loaded = np.load(handle)
+            if key is None:
+                if not isinstance(loaded, np.ndarray):
+                    raise ValueError("an .npz archive where a .npy array was expected")
+                arr = loaded
+            else:
+                if not isinstance(loaded, np.lib.npyio.NpzFile):
+                    raise ValueError("not an .npz archive (a bare .npy array?)")
+                if key not in loaded:
                     raise KeyError(f"{path}: no key {key!r} ({what} features of {ident}); "
-                                   f"keys: {sorted(npz.files)}")
-                arr = npz[key]
-        arr = np.asarray(arr, dtype=np.float32)
+                                   f"keys: {sorted(loaded.files)}")
+                arr = loaded[key]
+            arr = np.asarray(arr, dtype=np.float32)
     except (OSError, ValueError, EOFError, TypeError, zipfile.BadZipFile, zlib.error) as err:
         raise ValueError(f"{path}: unreadable {what} features of {ident} ({err})") from None
     if arr.ndim == 1:

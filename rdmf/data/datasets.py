@@ -10,7 +10,7 @@ from rdmf.paths import data_root as resolve_data_root
 from rdmf.paths import generated_data_dir
 
 from . import synth
-from .h5store import H5Dataset, write_h5
+from .h5store import H5_FORMAT, H5Dataset, store_format, write_h5
 
 DATASETS = ("synthetic", "qvhighlights", "tvsum", "youtube")
 ROOT_FOLDERS = {"qvhighlights": "qvhighlights", "tvsum": "tvsum", "youtube": "youtube_highlights"}
@@ -51,8 +51,8 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
         size, seed, clip_noise: which synthetic set (generated under ``data/synthetic/`` on first
             use; ``clip_noise`` scales its clutter and noise, 1.0 = default difficulty;
             ``synth_params`` overrides other difficulty knobs of ``synth.DEFAULT_PARAMS``).
-        h5: ``True`` to read from the HDF5 store at the default place (written on first use),
-            or the path of a store.
+        h5: ``True`` to read from the HDF5 store at the default place (written on first use,
+            and rewritten when it holds an older store format), or the path of a store.
         max_clips: video length cap (default 75 for QVHighlights/synthetic, none for TVSum and
             YouTube).
         strict: TVSum/YouTube ids without annotation or features raise instead of being
@@ -66,7 +66,7 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
         path = Path(h5) if not isinstance(h5, bool) else h5_path(
             name, split, domain=domain, size=size, seed=seed, clip_noise=clip_noise,
             synth_params=synth_params)
-        if isinstance(h5, bool) and not path.is_file():
+        if isinstance(h5, bool) and store_format(path) != H5_FORMAT:  # missing or older format
             source = build_dataset(name, split, data_root=data_root, domain=domain, size=size,
                                    seed=seed, max_clips=max_clips, clip_noise=clip_noise,
                                    synth_params=synth_params, strict=strict, **kw)

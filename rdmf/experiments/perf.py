@@ -10,9 +10,7 @@ only to the report files, never into stored outputs.
 from __future__ import annotations
 
 import json
-import resource
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -116,22 +114,6 @@ def rd_step_cost(K_values, *, batch: int = 32, channels: int = 16, clips: int = 
     return out
 
 
-def peak_memory_mb(fusion: str, *, batch: int = 8, clips: int = 75, hidden: int = 128,
-                   video_dim: int = 514, text_dim: int = 384, tokens: int = 16) -> dict:
-    """Peak Python-tracked allocation of one training step (tracemalloc sees torch's CPU
-    allocations only partially, so we also report the process's max RSS growth)."""
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
-    res = fusion_throughput(fusion, batch=batch, clips=clips, hidden=hidden, video_dim=video_dim,
-                            text_dim=text_dim, tokens=tokens, repeats=1)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"fusion": fusion, "params": res["params"],
-            "param_mb": res["params"] * 4 / 2**20,
-            "tracemalloc_peak_mb": peak / 2**20, "max_rss_growth_mb": max(0, rss1 - rss0) / 1024}
-
-
 def activation_memory_mb(fusion: str, *, batch: int = 8, clips: int = 75, hidden: int = 128,
                          video_dim: int = 514, text_dim: int = 384, tokens: int = 16) -> float:
     """Bytes of tensors saved for backward in one forward pass (exact, via saved-tensor hooks;
@@ -188,7 +170,3 @@ def machine() -> dict:
     return {"python": platform.python_version(), "torch": torch.__version__,
             "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "processor": platform.processor() or platform.machine()}
-
-
-def load_path(path: Path) -> dict | None:
-    return json.loads(path.read_text()) if path.is_file() else None

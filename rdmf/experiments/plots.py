@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from rdmf.data.tvsum import TVSUM_DOMAINS
-from .tables import FUSION_LABELS, value
+
+from .cells import FUSION_LABELS, value
 
 COLORS = {"rd": "tab:red", "concat": "tab:blue", "cross_attention": "tab:green"}
 

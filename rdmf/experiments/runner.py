@@ -4,19 +4,19 @@ Each shard trains into ``data/runs/<profile>/<shard id>/`` (git-ignored: checkpo
 :func:`rdmf.train.train`, then writes ``result.json`` there and copies ``result.json``,
 ``config.yaml`` and ``metrics.jsonl`` to ``reports/<profile>/shards/<shard id>/``. A shard whose
 ``result.json`` exists in reports is skipped on re-run; an interrupted shard resumes from its
-``last.ckpt``. A lock file keeps two processes off the same shard.
+``last.ckpt``. A file lock (:func:`acquire_shard_lock`) keeps two processes off the same shard.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from rdmf.io import atomic_write_json
 from rdmf.paths import check_profile, generated_data_dir, reports_dir
@@ -109,21 +109,21 @@ def shard_data(profile: str, group: str, shard: Shard, data_root: str | None = N
 
 
 # --- one shard ---------------------------------------------------------------------------------
-def _lock(path: Path) -> bool:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def acquire_shard_lock(folder: Path) -> FileLock | None:
+    """An exclusive lock on ``folder/.lock``, held until ``release()``, or None when another
+    holder (another process, or another lock object in this one) has it.
+
+    The lock is an OS file lock (``flock``/``LockFileEx`` through :mod:`filelock`): the system
+    drops it when its holder exits, so a crashed run leaves no stale lock to clean up, and the
+    lock file itself is never deleted (deleting it would let a second process lock a new file of
+    the same name while the first still holds the old one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / ".lock")
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        try:
-            pid = int(path.read_text().strip() or 0)
-            os.kill(pid, 0)
-            return False  # a live process holds it
-        except (ValueError, ProcessLookupError, PermissionError):
-            path.unlink(missing_ok=True)  # stale lock of a dead process
-            return _lock(path)
-    with os.fdopen(fd, "w") as f:
-        f.write(str(os.getpid()))
-    return True
+        lock.acquire(timeout=0)
+    except Timeout:
+        return None
+    return lock
 
 
 def _brief_history(history: list[dict], metric: str) -> list[dict]:
@@ -148,8 +148,8 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
         import json
         return json.loads((out_dir / "result.json").read_text())
     folder = run_dir(profile, shard)
-    lock = folder / ".lock"
-    if not _lock(lock):
+    lock = acquire_shard_lock(folder)
+    if lock is None:
         return None
     if (folder / "result.json").is_file() and (force or not is_done(profile, shard)):
         # a finished run of an older generator version (or a forced re-run): start afresh
@@ -203,7 +203,7 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
         atomic_write_json(out_dir / "result.json", result)
         return result
     finally:
-        lock.unlink(missing_ok=True)
+        lock.release()
 
 
 # --- groups ------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ Every table dict has ``columns``, ``rows`` (each ``{"label", "kind", "cells": {c
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,11 +20,10 @@ from rdmf.paths import reports_dir
 from rdmf.reports import keeps_results, write_report_json
 
 from . import references as refs
+from .cells import FUSION_LABELS, fmt, stat, value  # noqa: F401  (value: part of this API)
 from .protocols import ABLATION_LABELS, budget, deviations, shards
 from .runner import group_status, load_results
 
-FUSION_LABELS = {"rd": "RDMF (rd)", "concat": "concat (Moment-DETR)",
-                 "cross_attention": "cross-attention (QD-DETR)"}
 SYNTH_COLUMNS = ("MR-full-R1@0.5", "MR-full-R1@0.7", "MR-full-mAP@0.5", "MR-full-mAP@0.75",
                  "MR-full-mAP", "MR-short-mAP", "MR-middle-mAP", "MR-long-mAP",
                  "HL-min-VeryGood-mAP", "HL-min-VeryGood-Hit1")
@@ -33,35 +31,6 @@ SHORT = {"MR-full-R1@0.5": "R1@0.5", "MR-full-R1@0.7": "R1@0.7", "MR-full-mAP@0.
          "MR-full-mAP@0.75": "mAP@0.75", "MR-full-mAP": "mAP", "MR-short-mAP": "mAP short",
          "MR-middle-mAP": "mAP middle", "MR-long-mAP": "mAP long",
          "HL-min-VeryGood-mAP": "HD mAP", "HL-min-VeryGood-Hit1": "HIT@1"}
-
-
-# --- small helpers -----------------------------------------------------------------------------
-def stat(values: Sequence[float | None]) -> dict | None:
-    """{"mean", "std", "n"} of the non-missing values (sample std, 0 for one value)."""
-    a = np.asarray([v for v in values if v is not None and not
-                    (isinstance(v, float) and math.isnan(v))], float)
-    if a.size == 0:
-        return None
-    return {"mean": round(float(a.mean()), 2),
-            "std": round(float(a.std(ddof=1)) if a.size > 1 else 0.0, 2), "n": int(a.size)}
-
-
-def fmt(cell: Any) -> str:
-    if cell is None:
-        return "–"
-    if isinstance(cell, dict):
-        if cell["n"] > 1:
-            return f"{cell['mean']:.2f} ± {cell['std']:.2f}"
-        return f"{cell['mean']:.2f}"
-    if isinstance(cell, float):
-        return f"{cell:.2f}"
-    return str(cell)
-
-
-def value(cell: Any) -> float | None:
-    if cell is None:
-        return None
-    return float(cell["mean"]) if isinstance(cell, dict) else float(cell)
 
 
 def to_markdown(table: dict) -> str:

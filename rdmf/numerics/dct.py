@@ -27,6 +27,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from .params import as_param
+
 #: the lattice boundary conditions every solver and every lattice formula accepts
 BOUNDARIES = ("reflecting", "periodic")
 
@@ -107,8 +109,6 @@ class DiffusionPropagator:
 
     def __init__(self, mask: torch.Tensor | None, L: int, D, dt, dx: float = 1.0, *,
                  like: torch.Tensor, boundary: str = "reflecting"):
-        from .gray_scott import as_param  # local: gray_scott imports this module lazily
-
         if boundary not in BOUNDARIES:
             raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
         if like.dim() != 3 or like.shape[-1] != L:

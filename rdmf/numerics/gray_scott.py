@@ -40,9 +40,9 @@ from typing import Literal
 
 import torch
 
-from .dct import BOUNDARIES
+from .dct import BOUNDARIES, DiffusionPropagator
+from .params import Tensorish, as_param, bound_tolerance, check_finite_nonneg
 
-Tensorish = float | torch.Tensor
 SCHEMES = ("semi_implicit", "explicit", "dct")
 DIFFUSION_BOUND = 0.5  # r = D dt / dx² ≤ 1/2 for explicit diffusion in 1-D
 
@@ -59,47 +59,6 @@ class GrayScottParams:
     k: Tensorish
     Du: Tensorish
     Dv: Tensorish
-
-
-def as_param(x: Tensorish, name: str, like: torch.Tensor) -> torch.Tensor:
-    """Broadcast a scalar, (C,) or (B, C) parameter to (B|1, C|1, 1) on ``like``'s device/dtype."""
-    t = torch.as_tensor(x, dtype=like.dtype, device=like.device)
-    B, C, _ = like.shape
-    if t.dim() == 0:
-        return t.reshape(1, 1, 1)
-    if t.dim() == 1:
-        if t.shape[0] not in (1, C):
-            raise ValueError(f"{name}: per-channel parameter has {t.shape[0]} entries, "
-                             f"the state has C = {C} channels")
-        return t.reshape(1, -1, 1)
-    if t.dim() == 2:
-        if t.shape[0] not in (1, B) or t.shape[1] not in (1, C):
-            raise ValueError(f"{name}: parameter of shape {tuple(t.shape)} does not broadcast "
-                             f"to (B, C) = ({B}, {C})")
-        return t.unsqueeze(-1)
-    if t.dim() == 3 and t.shape[-1] == 1 and t.shape[0] in (1, B) and t.shape[1] in (1, C):
-        return t
-    raise ValueError(f"{name}: expected a scalar, (C,) or (B, C) parameter, got shape "
-                     f"{tuple(t.shape)}")
-
-
-def _check_finite_nonneg(value: Tensorish, name: str, *, positive: bool = False) -> None:
-    """Validate a parameter that does not need gradients (cheap host-side checks)."""
-    if isinstance(value, torch.Tensor):
-        if value.requires_grad or value.numel() == 0:
-            return
-        t = value.detach()
-        if not torch.isfinite(t).all():
-            raise ValueError(f"{name} must be finite, got non-finite values")
-        low = t.min().item()
-    else:
-        if not math.isfinite(float(value)):
-            raise ValueError(f"{name} must be finite, got {value}")
-        low = float(value)
-    if positive and low <= 0:
-        raise ValueError(f"{name} must be > 0, got {low}")
-    if low < 0:
-        raise ValueError(f"{name} must be ≥ 0, got {low}")
 
 
 def lattice_mask(lengths: torch.Tensor | list[int], L: int | None = None,
@@ -180,7 +139,7 @@ def explicit_condition_violated(v, F, k, Du, Dv, dt, dx=1.0, mask=None, *,
     Padded sites (``mask`` (B, L) False) are ignored.
     """
     with torch.no_grad():
-        tol = _tolerance(v.dtype)
+        tol = bound_tolerance(v.dtype)
         r_u, r_v = Du * dt / dx**2, Dv * dt / dx**2
         bad_u = dt * (v * v + F) > 1 - neighbours * r_u + tol
         bad_v = (dt * (F + k) > 1 - neighbours * r_v + tol).expand_as(v)
@@ -188,12 +147,6 @@ def explicit_condition_violated(v, F, k, Du, Dv, dt, dx=1.0, mask=None, *,
         if mask is not None:
             bad = bad & mask.unsqueeze(1)
         return bool(bad.any())
-
-
-def _tolerance(dtype: torch.dtype) -> float:
-    """Slack for bound checks: a few ulps of the working precision (float32 squashes land on
-    the bound itself)."""
-    return 8 * torch.finfo(dtype).eps if dtype.is_floating_point else 1e-12
 
 
 def check_prefix_mask(mask: torch.Tensor) -> torch.Tensor:
@@ -268,7 +221,7 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
     if check:
         for name, value, positive in (("F", F, False), ("k", k, False), ("Du", Du, False),
                                       ("Dv", Dv, False), ("dt", dt, True)):
-            _check_finite_nonneg(value, name, positive=positive)
+            check_finite_nonneg(value, name, positive=positive)
         real = None if mask is None else mask.unsqueeze(1)
         for name, field in (("u0", u0), ("v0", v0)):
             finite = torch.isfinite(field.detach())
@@ -288,7 +241,6 @@ def integrate(u0: torch.Tensor, v0: torch.Tensor, F: Tensorish, k: Tensorish, Du
     trajectory = []
     warned = False
     if scheme == "dct":
-        from .dct import DiffusionPropagator
         L = u0.shape[-1]
         prop_u = DiffusionPropagator(mask, L, Du_, dt_, dx, like=u0, boundary=boundary)
         prop_v = DiffusionPropagator(mask, L, Dv_, dt_, dx, like=u0, boundary=boundary)
@@ -333,7 +285,7 @@ def _check_diffusion_bound(scheme, dx, bound, *named, dtype=torch.float64):
     *pairs, dt, dt_, work_dtype = named
     if isinstance(dt, torch.Tensor) and dt.requires_grad:
         return
-    tol = _tolerance(work_dtype)
+    tol = bound_tolerance(work_dtype)
     for name, D, D_ in pairs:
         if isinstance(D, torch.Tensor) and D.requires_grad:
             continue

@@ -16,12 +16,10 @@ from typing import Literal
 import torch
 
 from .dct import laplacian_basis
+from .params import as_param, bound_tolerance, check_finite_nonneg
 from .gray_scott import (
     BOUNDARIES,
     StabilityError,
-    _check_finite_nonneg,
-    _tolerance,
-    as_param,
     check_run_options,
     explicit_condition_violated,
     react_semi_implicit,
@@ -93,9 +91,9 @@ def integrate_2d(u0: torch.Tensor, v0: torch.Tensor, F, k, Du, Dv, dt, steps: in
     if check:
         for name, value, positive in (("F", F, False), ("k", k, False), ("Du", Du, False),
                                       ("Dv", Dv, False), ("dt", dt, True)):
-            _check_finite_nonneg(value, name, positive=positive)
+            check_finite_nonneg(value, name, positive=positive)
         if scheme != "dct" and not (isinstance(dt, torch.Tensor) and dt.requires_grad):
-            tol = _tolerance(u0.dtype)
+            tol = bound_tolerance(u0.dtype)
             for name, D, D_ in (("Du", Du, Du_), ("Dv", Dv, Dv_)):
                 if isinstance(D, torch.Tensor) and D.requires_grad:
                     continue

@@ -20,7 +20,8 @@ and is multiplied at every step by a 2×2 amplification matrix ``G_m``:
 The discrete-time growth rate of mode m is ``ln max|eig G_m| / dt``: this, not the
 continuous-time eigenvalue, is what a simulation with step dt measures.
 
-Numpy only (float64); no torch.
+Numpy only (float64); no torch. The steady states and the reaction Jacobian are those of
+:mod:`rdmf.theory.steady_states`.
 """
 
 from __future__ import annotations
@@ -29,50 +30,43 @@ import math
 
 import numpy as np
 
+from rdmf.theory.steady_states import jacobian, upper_state
+
 SCHEMES = ("continuous", "explicit", "semi_implicit", "dct")
 
 
-def homogeneous_states(F: float, k: float) -> list[tuple[float, float]]:
-    """Real homogeneous steady states as floats: (1, 0), then the upper-v and the saddle state.
+def base_state(F: float, k: float, state="upper") -> tuple[float, float]:
+    """The homogeneous state (u*, v*) to linearise around, as floats.
 
-    Uses ``d = sqrt(1 − 4 (F + k)² / F)``; a discriminant within 1e−12 of 0 counts as the
-    saddle-node double root. For exact work use :mod:`rdmf.theory`.
+    ``state``: ``"upper"`` (the upper-v non-trivial state of :func:`rdmf.theory.upper_state`;
+    ValueError if there is none), ``"trivial"`` (1, 0) or an explicit ``(u, v)`` pair.
     """
-    _check_kinetics(F, k)
-    states = [(1.0, 0.0)]
-    if F > 0:
-        disc = 1.0 - 4.0 * (F + k) ** 2 / F
-        if disc > -1e-12:
-            d = math.sqrt(max(disc, 0.0))
-            states.append(((1 - d) / 2, F * (1 + d) / (2 * (F + k))))
-            if d > 0:
-                states.append(((1 + d) / 2, F * (1 - d) / (2 * (F + k))))
-    return states
-
-
-def upper_state(F: float, k: float) -> tuple[float, float]:
-    """The non-trivial steady state with the larger v; ValueError if none exists."""
-    states = homogeneous_states(F, k)
-    if len(states) < 2:
-        raise ValueError(f"(F, k) = ({F}, {k}) has no non-trivial steady state: it needs "
-                         f"F ≥ 4 (F + k)² (k ≤ sqrt(F)/2 − F = {math.sqrt(F) / 2 - F:.5g})")
-    return states[1]
-
-
-def jacobian(u: float, v: float, F: float, k: float) -> np.ndarray:
-    """Reaction Jacobian [[−v² − F, −2uv], [v², 2uv − (F + k)]] (2, 2)."""
-    return np.array([[-v * v - F, -2 * u * v], [v * v, 2 * u * v - (F + k)]], dtype=np.float64)
-
-
-def _state(F, k, state):
     if isinstance(state, str):
         if state == "trivial":
             return 1.0, 0.0
         if state == "upper":
-            return upper_state(F, k)
+            found = upper_state(F, k)
+            if found is None:
+                raise ValueError(
+                    f"(F, k) = ({F}, {k}) has no non-trivial steady state: it needs "
+                    f"F ≥ 4 (F + k)² (k ≤ sqrt(F)/2 − F = {math.sqrt(F) / 2 - F:.5g})")
+            return float(found[0]), float(found[1])
         raise ValueError(f"state must be 'trivial', 'upper' or a (u, v) pair, got {state!r}")
     u, v = state
     return float(u), float(v)
+
+
+def check_parameters(F, k, Du, Dv) -> None:
+    """ValueError naming the first of F, k, Du, Dv that is not a finite number ≥ 0."""
+    for value, name in ((F, "F"), (k, "k"), (Du, "Du"), (Dv, "Dv")):
+        if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value)
+                and value >= 0):
+            raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+
+
+def reaction_jacobian(u: float, v: float, F: float, k: float) -> np.ndarray:
+    """The reaction Jacobian (2, 2) of :func:`rdmf.theory.jacobian` at one point, float64."""
+    return np.asarray(jacobian(u, v, F, k), dtype=np.float64)
 
 
 def amplification_matrices(F: float, k: float, Du: float, Dv: float, dt: float, mu,
@@ -82,9 +76,7 @@ def amplification_matrices(F: float, k: float, Du: float, Dv: float, dt: float, 
     ``mu`` holds ``|Λ_m| / dx²`` (non-negative). ``scheme="continuous"`` returns ``J − μ D``.
     ``state``: ``"upper"`` (default), ``"trivial"`` or an explicit ``(u, v)``.
     """
-    _check_kinetics(F, k)
-    _check_nonneg(Du, "Du")
-    _check_nonneg(Dv, "Dv")
+    check_parameters(F, k, Du, Dv)
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     if scheme != "continuous" and not (math.isfinite(dt) and dt > 0):
@@ -92,8 +84,8 @@ def amplification_matrices(F: float, k: float, Du: float, Dv: float, dt: float, 
     mu = np.atleast_1d(np.asarray(mu, dtype=np.float64))
     if (mu < 0).any() or not np.isfinite(mu).all():
         raise ValueError("mu (|Laplacian eigenvalues| / dx²) must be finite and ≥ 0")
-    u, v = _state(F, k, state)
-    J = jacobian(u, v, F, k)
+    u, v = base_state(F, k, state)
+    J = reaction_jacobian(u, v, F, k)
     D = np.diag([Du, Dv])
     M = J[None] - mu[:, None, None] * D[None]
     if scheme == "continuous":
@@ -125,21 +117,3 @@ def growth_rates(F: float, k: float, Du: float, Dv: float, mu, scheme: str = "se
         return eig.real.max(axis=-1)
     with np.errstate(divide="ignore"):
         return np.log(np.abs(eig).max(axis=-1)) / dt
-
-
-def dominant_eigenvalue_is_real(F, k, Du, Dv, mu, scheme="semi_implicit", dt=1.0,
-                                state="upper") -> np.ndarray:
-    """(M,) bool: whether the dominant eigenvalue of each mode is real (no oscillation)."""
-    G = amplification_matrices(F, k, Du, Dv, dt, mu, scheme, state)
-    eig = np.linalg.eigvals(G)
-    return np.abs(eig.imag).max(axis=-1) < 1e-14
-
-
-def _check_nonneg(x, name):
-    if not (isinstance(x, (int, float, np.floating)) and math.isfinite(x) and x >= 0):
-        raise ValueError(f"{name} must be a finite number ≥ 0, got {x!r}")
-
-
-def _check_kinetics(F, k):
-    _check_nonneg(F, "F")
-    _check_nonneg(k, "k")

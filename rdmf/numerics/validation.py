@@ -126,7 +126,7 @@ def measure_growth_rate(F: float, k: float, Du: float, Dv: float, L: int, m: int
       ``w_{n+2} = τ w_{n+1} − δ w_n``; τ and δ are fitted by least squares to the recorded
       series and the rate is ``ln max|root of z² − τ z + δ| / dt``.
     """
-    u_s, v_s = linear._state(F, k, state)
+    u_s, v_s = linear.base_state(F, k, state)
     phi = mode_vector(L, m, boundary)
     gen = torch.Generator().manual_seed(seed)
     a, b = (torch.rand(2, generator=gen, dtype=torch.float64) * 2 - 1).tolist()
@@ -197,7 +197,7 @@ def pattern_run(F: float, k: float, Du: float, Dv: float, L: int, dt: float, ste
     """
     from ..theory.lattice import discrete_dispersion
 
-    u_s, v_s = linear.upper_state(F, k)
+    u_s, v_s = linear.base_state(F, k)
     gen = torch.Generator().manual_seed(seed)
     u = u_s + noise * torch.randn(1, 1, L, generator=gen, dtype=torch.float64)
     v = v_s + noise * torch.randn(1, 1, L, generator=gen, dtype=torch.float64)

@@ -4,7 +4,7 @@ Turing analysis, and the (F, k) region map. See docs/theory.md.
 The drawing helpers live in :mod:`rdmf.theory.plot` (imported on demand: it needs Matplotlib).
 """
 
-from .lattice import (  # noqa: F401  (numerics engineer: the discrete lattice)
+from .lattice import (  # noqa: F401  (the discrete lattice)
     continuous_band,
     discrete_dispersion,
     lattice_eigenvalues,
@@ -12,7 +12,7 @@ from .lattice import (  # noqa: F401  (numerics engineer: the discrete lattice)
     mode_wavelength,
     mode_wavenumbers_sq,
 )
-from .schemes import (  # noqa: F401  (numerics engineer: what the time steppers guarantee)
+from .schemes import (  # noqa: F401  (what the time steppers guarantee)
     amplification_matrix,
     explicit_counterexample,
     explicit_diffusion_bound,
@@ -23,10 +23,9 @@ from .schemes import (  # noqa: F401  (numerics engineer: what the time steppers
 
 from .curves import (HOPF, HOPF_TURING, NO_STATE, REGIONS, STABLE, TURING, classify_fk, fk_grid,
                      hopf_curve, hopf_F, params_from_state, turing_curve, turing_sliver_width,
-                     upper_state_arrays)
+                     upper_state_arrays, upper_state_focus_k)
 from .steady_states import (bogdanov_takens_point, jacobian, reaction, saddle_node_k,
-                            steady_states, trace_det_closed_form, upper_state,
-                            upper_state_focus_k)
+                            steady_states, trace_det_closed_form, upper_state)
 from .turing import (MostUnstableMode, NoSteadyStateError, TuringAnalysis, TuringHopfPoint,
                      dispersion, dispersion_relation, growth_rate, most_unstable_mode,
                      turing_analysis, turing_hopf_point)

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ._checks import check_array, check_scalar
-from .steady_states import F_, k_
+from .steady_states import F_, k_, saddle_node_k, upper_state
 
 REGIONS = {
     0: "no state",        # only (1, 0): monostable, every pattern needs a finite seed
@@ -197,3 +197,34 @@ def turing_sliver_width(sigma: float = 2.0, F=None):
     k_t = np.interp(F, Ft[order], kt[order], left=np.nan, right=np.nan)
     width = np.where(np.isfinite(k_t), np.maximum(upper - k_t, 0.0), 0.0)
     return F, width
+
+
+def upper_state_focus_k(F: float, *, iterations: int = 200) -> float:
+    """The k in (k_H(F), k_SN(F)) where the upper state's eigenvalues turn from complex to real.
+
+    Between the Hopf and saddle-node curves the upper state is unstable (tr J > 0, det J > 0).
+    Its eigenvalues are complex (an unstable focus: oscillations grow) while
+    (tr J)² < 4 det J, which holds at the Hopf curve (tr J = 0), and real (an unstable node) once
+    (tr J)² > 4 det J, which holds near the fold (det J → 0). Returns the k of the switch,
+    found by bisection on (tr J)² − 4 det J with tr J = k − v², det J = (F + k)(v² − F).
+    Defined for 0 < F < 1/16 (below the Bogdanov-Takens point).
+    """
+    F = float(check_scalar(F, "F", positive=True, allow_symbol=False))
+    if not F < 1 / 16:
+        raise ValueError(f"F must be below the Bogdanov-Takens point 1/16, got {F!r}")
+
+    def disc(k: float) -> float:
+        state = upper_state(F, k)
+        v2 = state[1] ** 2
+        return (k - v2) ** 2 - 4 * (F + k) * (v2 - F)
+
+    lo, hi = hopf_curve(F), saddle_node_k(F)
+    hi = hi - 1e-15 * max(1.0, hi)
+    if not (disc(lo) < 0 < disc(hi)):
+        raise ValueError(f"no focus-to-node switch found between k_H and k_SN at F = {F}")
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if disc(mid) < 0 else (lo, mid)
+    return (lo + hi) / 2

@@ -116,13 +116,11 @@ def continuous_band(F: float, k: float, Du: float, Dv: float, state="upper"):
     Only the Turing band: the interval where ``Du Dv q⁴ − h q² + det J < 0`` with
     ``h = Dv J11 + Du J22``.
     """
-    from ..numerics.linear import _check_kinetics, _check_nonneg, _state, jacobian
+    from ..numerics.linear import base_state, check_parameters, reaction_jacobian
 
-    _check_kinetics(F, k)
-    _check_nonneg(Du, "Du")
-    _check_nonneg(Dv, "Dv")
-    u, v = _state(F, k, state)
-    J = jacobian(u, v, F, k)
+    check_parameters(F, k, Du, Dv)
+    u, v = base_state(F, k, state)
+    J = reaction_jacobian(u, v, F, k)
     det = float(np.linalg.det(J))
     hh = Dv * J[0, 0] + Du * J[1, 1]
     a = Du * Dv

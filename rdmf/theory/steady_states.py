@@ -74,11 +74,11 @@ def steady_states(F, k, *, tol: float = 0.0):
         if not disc.is_zero:
             states.append((sp.simplify((1 + d) / 2), sp.simplify(F * (1 - d) / (2 * (F + k)))))
         return states
-    found = _float_states(exact(F), exact(k), tol)
+    found = float_states(exact(F), exact(k), tol)
     return [(1.0, 0.0)] + [(u, v) for u, v, _ in found]
 
 
-def _float_states(Fq: Fraction, kq: Fraction, tol: float = 0.0):
+def float_states(Fq: Fraction, kq: Fraction, tol: float = 0.0):
     """Non-trivial states as floats ``[(u, v, d), ...]`` (upper first) from exact F, k.
 
     Existence is decided exactly; the floats avoid cancellation: the small root u₋ is computed
@@ -143,38 +143,6 @@ def saddle_node_k(F):
         raise ValueError("F must be finite and > 0 for the saddle-node curve")
     out = np.sqrt(F) / 2 - F
     return float(out) if out.ndim == 0 else out
-
-
-def upper_state_focus_k(F: float, *, iterations: int = 200) -> float:
-    """The k in (k_H(F), k_SN(F)) where the upper state's eigenvalues turn from complex to real.
-
-    Between the Hopf and saddle-node curves the upper state is unstable (tr J > 0, det J > 0).
-    Its eigenvalues are complex (an unstable focus: oscillations grow) while
-    (tr J)² < 4 det J, which holds at the Hopf curve (tr J = 0), and real (an unstable node) once
-    (tr J)² > 4 det J, which holds near the fold (det J → 0). Returns the k of the switch,
-    found by bisection on (tr J)² − 4 det J with tr J = k − v², det J = (F + k)(v² − F).
-    Defined for 0 < F < 1/16 (below the Bogdanov-Takens point).
-    """
-    from .curves import hopf_curve
-    F = float(check_scalar(F, "F", positive=True, allow_symbol=False))
-    if not F < 1 / 16:
-        raise ValueError(f"F must be below the Bogdanov-Takens point 1/16, got {F!r}")
-
-    def disc(k: float) -> float:
-        state = upper_state(F, k)
-        v2 = state[1] ** 2
-        return (k - v2) ** 2 - 4 * (F + k) * (v2 - F)
-
-    lo, hi = hopf_curve(F), saddle_node_k(F)
-    hi = hi - 1e-15 * max(1.0, hi)
-    if not (disc(lo) < 0 < disc(hi)):
-        raise ValueError(f"no focus-to-node switch found between k_H and k_SN at F = {F}")
-    for _ in range(iterations):
-        mid = (lo + hi) / 2
-        if mid in (lo, hi):
-            break
-        lo, hi = (mid, hi) if disc(mid) < 0 else (lo, mid)
-    return (lo + hi) / 2
 
 
 @lru_cache(maxsize=1)

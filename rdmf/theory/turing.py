@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ._checks import check_scalar, exact, is_symbolic
-from .steady_states import F_, _float_states, jacobian, k_, steady_states
+from .steady_states import F_, float_states, jacobian, k_, steady_states
 
 
 class NoSteadyStateError(ValueError):
@@ -137,7 +137,7 @@ def turing_analysis(F, k, Du, Dv, *, tol: float = 0.0) -> TuringAnalysis:
     k = check_scalar(k, "k", allow_symbol=False)
     Du = float(check_scalar(Du, "Du", positive=True, allow_symbol=False))
     Dv = float(check_scalar(Dv, "Dv", positive=True, allow_symbol=False))
-    found = _float_states(exact(F), exact(k), tol)
+    found = float_states(exact(F), exact(k), tol)
     if not found:
         raise NoSteadyStateError(
             f"no non-trivial steady state at F={float(F)!r}, k={float(k)!r}: it needs "

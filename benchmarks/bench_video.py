@@ -1,6 +1,6 @@
 """Time decode + CLIP features per minute of video on CPU.
 
-    python -m rdmf.video.benchmark [VIDEO ...] [--threads 1] [--vit-b32]
+    PYTHONPATH=. python benchmarks/bench_video.py [VIDEO ...] [--threads 1] [--vit-b32]
 
 Without videos it times a synthetic 60-s 640x360 30-fps clip (written to a temporary folder).
 ``--vit-b32`` also times a randomly initialised CLIP ViT-B/32 (``transformers.CLIPConfig()``
@@ -11,6 +11,7 @@ real ones, and nothing is downloaded).
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,8 +42,8 @@ def _synthetic_video(folder: Path, seconds: float = 60.0, fps: float = 30.0,
 def time_video(path: Path, extractor, repeats: int = 2) -> dict:
     """Seconds for decoding alone and for decode + features (best of ``repeats``, after a warm-up
     decode), and both per minute of video."""
-    from .clip_features import extract_video_features
-    from .decode import iter_clip_frames, probe_video
+    from rdmf.video.clip_features import extract_video_features
+    from rdmf.video.decode import iter_clip_frames, probe_video
 
     info = probe_video(path)
     decode_s, total_s = float("inf"), float("inf")
@@ -66,8 +67,10 @@ def time_video(path: Path, extractor, repeats: int = 2) -> dict:
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from .clip_features import ClipExtractor
-    from .tiny_clip import make_tiny_clip
+    from rdmf.video.clip_features import ClipExtractor
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from tiny_clip import make_tiny_clip
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("videos", nargs="*", type=Path)

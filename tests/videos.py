@@ -1,4 +1,4 @@
-"""Helpers for tests and demos: synthetic videos whose frames say when they were shown, and a
+"""Test helpers: synthetic videos whose frames say when they were shown, and a
 small deterministic stand-in for ``rdmf.inference.Predictor``.
 
 Frame ``n`` of :func:`encode_test_video` shows ``n`` in binary as black/white stripes in its top
