@@ -107,7 +107,8 @@ ax.axhline(0, color="grey", lw=0.5)
 ax.set_xlabel("lattice q² = |Λ_m|"); ax.set_ylabel("growth rate")
 ax.legend(fontsize=8)
 ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.05), L = 40")
-save_figure(fig, "03_growth_rates", profile);  # the path is not output
+figure_path = save_figure(fig, "03_growth_rates", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # The same check over several kinetics, lattice lengths, modes and all three schemes — around the
@@ -171,7 +172,8 @@ a2b.set_ylim(-0.03, 0.015)
 a2.axvline(p.predicted_mode, color="k", ls="--", lw=1)
 a2.set_xlim(0, 20); a2.set_xlabel("lattice mode m"); a2.set_ylabel("relative power")
 a2b.set_ylabel("ln|eig G|/Δt", color="C1"); a2.set_title("selected mode vs predicted (dashed)")
-save_figure(fig, "03_wavelength", profile);  # the path is not output
+figure_path = save_figure(fig, "03_wavelength", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # ## 3. A 2-D gallery in Pearson's spirit

@@ -88,7 +88,8 @@ ax.plot(q, 4 * np.sin(q / 2) ** 2, "C0-", lw=1, label="lattice  4 sin²(q/2)")
 m = np.arange(N)
 ax.plot(np.pi * m / N, -lattice_eigenvalues(N), "C0o", label=f"reflecting modes, N = {N}")
 ax.set_xlabel("q = π m / N"); ax.set_ylabel("|Λ|"); ax.legend(fontsize=8)
-save_figure(fig, "04_lattice_spectrum", profile);  # the path is not output
+figure_path = save_figure(fig, "04_lattice_spectrum", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # ## 2. Mode quantisation: short lattices have no unstable mode
@@ -127,7 +128,8 @@ for N_, style in ((N_min - 1, "C3s"), (2 * N_min, "C0o")):
     ax.plot(d.q2[keep], d.rate[keep], style, label=f"lattice modes, N = {N_}")
 ax.axhline(0, color="grey", lw=0.5); ax.set_xlabel("q² = |Λ_m|"); ax.set_ylabel("growth rate")
 ax.legend(fontsize=8); ax.set_title("(F, k, Du, Dv) = (0.06, 0.062, 0.5, 0.2)")
-save_figure(fig, "04_mode_quantisation", profile);  # the path is not output
+figure_path = save_figure(fig, "04_mode_quantisation", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # Simulation agrees: from the upper state plus noise, a lattice one site too short relaxes back to
@@ -289,7 +291,8 @@ axes[1].set_ylim(-0.3, 0.1); axes[1].set_title("all modes: explicit's spurious c
 for ax in axes:
     ax.axhline(0, color="grey", lw=0.5); ax.set_xlabel("q² = |Λ_m|"); ax.set_ylabel("growth rate")
 axes[0].legend(fontsize=8)
-save_figure(fig, "04_scheme_dispersion", profile);  # the path is not output
+figure_path = save_figure(fig, "04_scheme_dispersion", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # ## 6. Convergence order under step refinement

@@ -166,7 +166,8 @@ for c in range(C):  # what training did: initial -> trained, both without the te
 ax.set_title(f"(F, k) per channel (classes at the mean text-shifted value); "
              f"map for Du/Dv = {sigma_map:.2f}", fontsize=9)
 ax.legend(fontsize=7, loc="upper right")
-save_figure(fig, "06_fk_map", profile);  # the path is not output
+figure_path = save_figure(fig, "06_fk_map", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # ### Time and length scales
@@ -229,7 +230,8 @@ for i, (s, p) in enumerate(zip(chosen, preds)):
     if i == 0:
         ax.legend(fontsize=7, loc="upper left")
 fig.tight_layout()
-save_figure(fig, "06_fields", profile);  # the path is not output
+figure_path = save_figure(fig, "06_fields", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # ## 4. What this says (read with notebook 07)

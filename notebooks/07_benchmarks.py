@@ -183,7 +183,8 @@ print(ablation_summary(tables["ablations"]))
 # %% tags=["nbval-ignore-output"]
 print(to_markdown(tables["robustness"]))
 fig = plots.robustness_figure(tables["robustness"])
-save_figure(fig, "07_robustness", profile);  # the path is not output
+figure_path = save_figure(fig, "07_robustness", profile)
+assert figure_path.is_file()
 
 # %% [markdown]
 # ## 6. The stored paper-profile results
