@@ -58,15 +58,6 @@ def barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
-def broadcast_flag(flag: bool, info: DistInfo) -> bool:
-    """Rank 0's boolean, on every rank."""
-    if not info.enabled:
-        return flag
-    value = torch.tensor([1 if flag else 0])
-    dist.broadcast(value, src=0)
-    return bool(value.item())
-
-
 def cleanup(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()
