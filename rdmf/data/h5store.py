@@ -319,6 +319,22 @@ def store_format(path: str | Path) -> str | None:
     return None if value is None else str(value)
 
 
+def read_source(path: str | Path) -> dict:
+    """The provenance a store records (its ``source`` attribute); empty when ``path`` is no
+    readable HDF5 file or records none."""
+    import h5py
+    try:
+        with h5py.File(path, "r") as h5:
+            value = h5.attrs.get("source")
+    except OSError:
+        return {}
+    try:
+        out = json.loads(value) if value is not None else {}
+    except ValueError:
+        return {}
+    return out if isinstance(out, dict) else {}
+
+
 def is_store(path: str | Path) -> bool:
     """Whether ``path`` is a file written by :func:`write_h5` (this format or an earlier one)."""
     return (store_format(path) or "").startswith("rdmf-h5-")
