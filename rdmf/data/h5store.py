@@ -249,8 +249,9 @@ class H5Dataset(Dataset):
         offset = dataset.id.get_offset()
         if offset is None or dataset.chunks is not None or dataset.compression is not None:
             return dataset
-        return np.memmap(self.path, dtype=dataset.dtype, mode="r", offset=offset,
-                         shape=dataset.shape)
+        # a plain ndarray view of the map: its slices skip np.memmap's per-slice Python hook
+        return np.asarray(np.memmap(self.path, dtype=dataset.dtype, mode="r", offset=offset,
+                                    shape=dataset.shape))
 
     def _check(self, index: int, arrays: dict[str, np.ndarray | None]) -> None:
         for j, field in enumerate(FIELDS):
