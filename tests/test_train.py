@@ -253,3 +253,6 @@ def test_the_store_changes_no_number(tmp_path, monkeypatch):
         assert torch.equal(states[True]["model"][key], states[False]["model"][key]), key
     assert {k: v for k, v in states[True]["config"]["data"].items() if k != "h5"} == {
         k: v for k, v in states[False]["config"]["data"].items() if k != "h5"}
+    # the store changes nothing, so a run may resume reading the other way
+    resumed = train(runs[True].replace({"optim.epochs": 3}), tmp_path / "h5_False")
+    assert resumed["epochs"] == 3
