@@ -152,8 +152,9 @@ def stale_fields(path, wanted: dict, recorded: dict | None = None) -> list[str]:
     holds exactly the wanted samples."""
     if recorded is None:
         recorded = read_source(path)
-    return [f"{key}: stored {recorded.get(key, '(not recorded)')!r}, wanted {value!r}"
-            for key, value in wanted.items() if recorded.get(key, _DEFAULT) != value]
+    return [f"{key}: stored " + (repr(recorded[key]) if key in recorded else "nothing")
+            + f", wanted {value!r}" for key, value in wanted.items()
+            if recorded.get(key, _DEFAULT) != value]
 
 
 def describe(ds, wanted: dict) -> dict:
