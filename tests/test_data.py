@@ -231,6 +231,43 @@ def test_h5_round_trip_tvsum(tmp_path):
     assert out.with_suffix(".jsonl").is_file()
 
 
+def _tvsum_h5(root: Path, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return build_dataset("tvsum", "train", domain="BK", data_root=root, **kw)
+
+
+def test_h5_store_is_never_read_for_other_data(tmp_path, monkeypatch):
+    """The store at the default place records the provenance of its samples (data root, domain,
+    cap, reader arguments; for the synthetic set size, seed and generator version) and is
+    written again when asked for other data; a store named by path that records other data is
+    an error."""
+    from rdmf.data import datasets
+    monkeypatch.setattr(datasets, "generated_data_dir", lambda: tmp_path / "generated")
+    root_a, root_b = _write_tvsum(tmp_path / "a"), _write_tvsum(tmp_path / "b")
+    features = root_b / "tvsum" / "video_features" / "BK0_rgb.npy"
+    np.save(features, np.load(features) + 1)          # root b holds other numbers for BK0
+    a = _tvsum_h5(root_a, h5=True)
+    assert a.source["data_root"] == str(root_a.resolve()) and a.source["domain"] == "BK"
+    _assert_same(_tvsum_h5(root_a)[0], a[0])
+    assert _tvsum_h5(root_a, h5=True).path == a.path  # same data: the same store, not rewritten
+    b = _tvsum_h5(root_b, h5=True)                    # same file name, other data root
+    assert b.path == a.path and b.source["data_root"] == str(root_b.resolve())
+    _assert_same(_tvsum_h5(root_b)[0], b[0])
+    assert not np.array_equal(b[0].video_feats, _tvsum_h5(root_a)[0].video_feats)
+    assert datasets.stale_fields(b.path, datasets.provenance(
+        "tvsum", "train", domain="BK", data_root=root_b, max_clips=6)) == [
+        "max_clips: stored None, wanted 6"]
+    with pytest.raises(ValueError, match=r"store was written for other data \(data_root: stored"):
+        _tvsum_h5(root_a, h5=b.path)                  # named by path: refused, not rewritten
+    assert datasets.stale_fields(b.path, datasets.provenance(
+        "synthetic", "train", size="ci", seed=1)) != []
+    wanted = datasets.provenance("synthetic", "val", size="ci", seed=0)
+    older = {**wanted, "generator_version": "3"}
+    assert datasets.stale_fields(None, wanted, older) == [
+        f"generator_version: stored '3', wanted {wanted['generator_version']!r}"]
+
+
 def test_h5_truncated_or_incomplete_is_detected(tmp_path):
     root = _write_tvsum(tmp_path)
     ds = build_dataset("tvsum", "val", domain="all", data_root=root)

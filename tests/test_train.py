@@ -16,6 +16,7 @@ from rdmf.data.feature_spec import FeatureSpec
 from rdmf.train.checkpoint import load_checkpoint
 from rdmf.train.config import from_dict, load_config, preset, save_config, to_dict
 from rdmf.train.datasets import ground_truth_rows
+from rdmf.train.engine import TIMES
 from rdmf.train.toy import toy_samples
 
 TINY = dict(hidden=16, heads=2, ffn_dim=32, enc_layers=1, dec_layers=1, rd_channels=4,
@@ -71,7 +72,7 @@ def test_resume_gives_identical_results(tmp_path, data):
     b = load_checkpoint(tmp_path / "resumed" / "last.ckpt")
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "time_s"} for r in rows]  # noqa: E731
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in TIMES} for r in rows]  # noqa: E731
     assert strip(a["history"]) == strip(b["history"])
     assert straight["best_metric"] == resumed["best_metric"]
 
@@ -216,3 +217,42 @@ def test_video_feature_types_reach_the_reader_and_the_checkpoint_spec(monkeypatc
         preset("synthetic", video_feature_types=["clip"])
     with pytest.raises(ValueError, match="non-empty list of feature type names"):
         preset("qvhighlights", video_feature_types=[])
+
+
+def test_the_store_changes_no_number(tmp_path, monkeypatch):
+    """A run reading the synthetic set through its HDF5 store (``data.h5``) and one reading the
+    per-file arrays, same seed: the same metrics rows (times aside) and the same weights, bit
+    for bit; each run read its data the way its config says."""
+    from rdmf.data.h5store import H5Dataset
+    from rdmf.train import engine
+
+    read = {}
+
+    def spy(data, split):
+        dataset = engine_load_split(data, split)
+        read[(data.h5, split)] = type(dataset)
+        return dataset
+
+    engine_load_split = engine.load_split
+    monkeypatch.setattr(engine, "load_split", spy)
+    tiny = {"model.hidden": 16, "model.heads": 2, "model.ffn_dim": 32, "model.enc_layers": 1,
+            "model.dec_layers": 1, "model.rd.channels": 4, "model.rd.steps": 2,
+            "optim.epochs": 2, "optim.batch_size": 32, "progress": False, "device": "cpu"}
+    runs = {h5: preset("synthetic", {**tiny, "data.h5": h5}) for h5 in (True, False)}
+    summaries = {h5: train(config, tmp_path / f"h5_{h5}") for h5, config in runs.items()}
+    assert read[(True, "train")] is H5Dataset and read[(False, "train")] is not H5Dataset
+    assert read[(True, "val")] is H5Dataset and read[(False, "val")] is not H5Dataset
+    states = {h5: load_checkpoint(tmp_path / f"h5_{h5}" / "last.ckpt") for h5 in runs}
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in TIMES} for r in rows]  # noqa: E731
+    assert strip(states[True]["history"]) == strip(states[False]["history"])
+    assert "val" in states[True]["history"][-1]
+    assert all(0 < row["data_s"] < row["time_s"] for h5 in runs for row in states[h5]["history"])
+    assert summaries[True]["best_metric"] == summaries[False]["best_metric"]
+    assert states[True]["model"].keys() == states[False]["model"].keys()
+    for key in states[True]["model"]:
+        assert torch.equal(states[True]["model"][key], states[False]["model"][key]), key
+    assert {k: v for k, v in states[True]["config"]["data"].items() if k != "h5"} == {
+        k: v for k, v in states[False]["config"]["data"].items() if k != "h5"}
+    # the store changes nothing, so a run may resume reading the other way
+    resumed = train(runs[True].replace({"optim.epochs": 3}), tmp_path / "h5_False")
+    assert resumed["epochs"] == 3

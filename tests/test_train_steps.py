@@ -104,8 +104,11 @@ def test_train_step_moves_the_weights_and_counts_the_step(config, data):
     parts = engine.build_parts(config, CPU)
     before = [p.detach().clone() for p in parts.model.parameters()]
     progress = engine.Progress()
-    values = engine.train_step(parts.model, parts, data[0], [0, 1, 2, 3], config, (0, 0),
-                               progress, ONE, CPU)
+    local_idx, batch = engine.read_batch(data[0], [0, 1, 2, 3], ONE, CPU)
+    assert local_idx == [0, 1, 2, 3] and [s.qid for s in batch.samples] == [
+        data[0][i].qid for i in local_idx]
+    values = engine.train_step(parts.model, parts, batch, local_idx, config, (0, 0), progress,
+                               ONE, CPU)
     assert progress.step == 1 and progress.last_finite["step"] == 1
     assert set(values) >= {"loss", "span", "saliency"}
     assert any(not torch.equal(a, b) for a, b in zip(before, parts.model.parameters()))
@@ -119,8 +122,8 @@ def test_non_finite_is_recognised_by_its_type_not_its_text(config, data, monkeyp
 
     monkeypatch.setattr(engine, "_forward", refuse)
     with pytest.raises(engine.NonFiniteLossError, match="non-finite forward pass"):
-        engine.train_step(parts.model, parts, data[0], [0, 1], config, (0, 0),
-                          engine.Progress(), ONE, CPU)
+        engine.train_step(parts.model, parts, engine.read_batch(data[0], [0, 1], ONE, CPU)[1],
+                          [0, 1], config, (0, 0), engine.Progress(), ONE, CPU)
 
 
 def test_train_epoch_row(config, data):
@@ -129,6 +132,7 @@ def test_train_epoch_row(config, data):
     row = engine.train_epoch(parts.model, parts, data[0], config, 0, progress, ONE, CPU)
     assert (row["epoch"], row["step"], progress.step) == (1, 3, 3)
     assert row["lr"] == config.optim.lr and "span" in row["train"]
+    assert 0 < row["data_s"] < 60
 
 
 def test_evaluate_now_every_n_epochs_and_after_the_last():

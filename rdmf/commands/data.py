@@ -123,7 +123,7 @@ def _splits(dataset: str) -> tuple[str, ...]:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from rdmf.data.datasets import build_dataset, describe, h5_path
+    from rdmf.data.datasets import build_dataset, describe, h5_path, provenance
     from rdmf.data.h5store import write_h5
     splits = _splits(args.dataset) if args.split == "all" else (args.split,)
     kw = {}
@@ -152,7 +152,9 @@ def _prepare(args: argparse.Namespace) -> int:
         _check_output(out, ds, force=args.force)
         jobs.append((split, ds, out, note))
     for split, ds, out, note in jobs:
-        source = describe(ds, args.dataset, split, args.domain, args.size, args.seed, 1.0)
+        source = describe(ds, provenance(args.dataset, split, data_root=args.data_root,
+                                         domain=args.domain, size=args.size, seed=args.seed,
+                                         strict=args.strict, reader_kw=kw))
         write_h5(ds, out, dataset_name=args.dataset, split=split, source=source,
                  progress=not args.no_progress)
         print(f"{args.dataset} {split}: {len(ds)} samples -> {out} + {out.with_suffix('.jsonl').name}{note}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from torch.utils.data import Dataset
@@ -10,7 +11,7 @@ from rdmf.paths import data_root as resolve_data_root
 from rdmf.paths import generated_data_dir
 
 from . import synth
-from .h5store import H5_FORMAT, H5Dataset, store_format, write_h5
+from .h5store import H5_FORMAT, H5Dataset, read_source, store_format, write_h5
 
 DATASETS = ("synthetic", "qvhighlights", "tvsum", "youtube")
 ROOT_FOLDERS = {"qvhighlights": "qvhighlights", "tvsum": "tvsum", "youtube": "youtube_highlights"}
@@ -52,7 +53,9 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
             use; ``clip_noise`` scales its clutter and noise, 1.0 = default difficulty;
             ``synth_params`` overrides other difficulty knobs of ``synth.DEFAULT_PARAMS``).
         h5: ``True`` to read from the HDF5 store at the default place (written on first use,
-            and rewritten when it holds an older store format), or the path of a store.
+            and written again when it holds an older store format or other data: its recorded
+            :func:`provenance` differs from these arguments'), or the path of a store (a store
+            recording other data is then an error).
         max_clips: video length cap (default 75 for QVHighlights/synthetic, none for TVSum and
             YouTube).
         strict: TVSum/YouTube ids without annotation or features raise instead of being
@@ -66,14 +69,23 @@ def build_dataset(name: str, split: str, *, data_root=None, domain: str | None =
         path = Path(h5) if not isinstance(h5, bool) else h5_path(
             name, split, domain=domain, size=size, seed=seed, clip_noise=clip_noise,
             synth_params=synth_params)
-        if isinstance(h5, bool) and store_format(path) != H5_FORMAT:  # missing or older format
+        wanted = provenance(name, split, data_root=data_root, domain=domain, size=size,
+                            seed=seed, max_clips=max_clips, clip_noise=clip_noise,
+                            synth_params=synth_params, strict=strict, reader_kw=kw)
+        if isinstance(h5, bool) and (store_format(path) != H5_FORMAT
+                                     or stale_fields(path, wanted)):
             source = build_dataset(name, split, data_root=data_root, domain=domain, size=size,
                                    seed=seed, max_clips=max_clips, clip_noise=clip_noise,
                                    synth_params=synth_params, strict=strict, **kw)
             write_h5(source, path, dataset_name=name, split=split, progress=progress,
-                     source=describe(source, name, split, domain, size, seed, clip_noise,
-                                     synth_params))
-        return H5Dataset(path)
+                     source=describe(source, wanted))
+        store = H5Dataset(path)
+        stale = stale_fields(path, wanted, store.source)
+        if stale:
+            raise ValueError(f"{path}: the feature store was written for other data ("
+                             + "; ".join(stale) + "); write it again (rdmf data prepare) or "
+                             "read the per-file arrays")
+        return store
     if name == "synthetic":
         from .qvhighlights import MomentDataset
         if split not in synth.SPLITS:
@@ -113,14 +125,42 @@ def input_files(ds) -> dict[str, set[Path]]:
     return out
 
 
-def describe(ds, name, split, domain=None, size=None, seed=None, clip_noise=None,
-             synth_params=None) -> dict:
-    """Provenance stored in an h5 file: which data, which generator version."""
-    out = {"dataset": name, "split": split, "domain": domain, "n_samples": len(ds)}
+def provenance(name: str, split: str, *, data_root=None, domain=None, size="ci", seed=0,
+               max_clips=_DEFAULT, clip_noise=1.0, synth_params=None, strict=False,
+               reader_kw: dict | None = None) -> dict:
+    """Everything that decides the samples :func:`build_dataset` reads, as plain JSON values: the
+    data set, split and domain, the resolved data root (real data) or the synthetic set's size,
+    seed, clip noise, knobs and generator version, the clip cap, ``strict`` and the reader's
+    other arguments. A store records it (``source``) and is read only for the same values."""
+    if max_clips is _DEFAULT:
+        max_clips = 75 if name in ("synthetic", "qvhighlights") else None
+    out = {"dataset": name, "split": split, "domain": domain, "strict": bool(strict),
+           "max_clips": max_clips,
+           "reader": json.loads(json.dumps(dict(sorted((reader_kw or {}).items())), default=str))}
     if name == "synthetic":
-        out.update(size=size, seed=seed, clip_noise=clip_noise,
+        out.update(size=size, seed=seed, clip_noise=float(clip_noise),
                    params=synth.resolve_params(synth_params),
                    generator_version=synth.GENERATOR_VERSION)
+    else:
+        out["data_root"] = str(resolve_data_root(data_root, must_exist=True))
+    return out
+
+
+def stale_fields(path, wanted: dict, recorded: dict | None = None) -> list[str]:
+    """The provenance fields on which the store at ``path`` (or its ``recorded`` source) differs
+    from ``wanted`` (:func:`provenance`), as ``"field: stored X, wanted Y"``; empty when it
+    holds exactly the wanted samples."""
+    if recorded is None:
+        recorded = read_source(path)
+    return [f"{key}: stored " + (repr(recorded[key]) if key in recorded else "nothing")
+            + f", wanted {value!r}" for key, value in wanted.items()
+            if recorded.get(key, _DEFAULT) != value]
+
+
+def describe(ds, wanted: dict) -> dict:
+    """Provenance stored in an h5 file: :func:`provenance` plus the sample count and what the
+    reader skipped."""
+    out = {**wanted, "n_samples": len(ds)}
     if getattr(ds, "skipped", None):
         out["skipped"] = dict(ds.skipped)
     return out

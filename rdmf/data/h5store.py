@@ -249,8 +249,9 @@ class H5Dataset(Dataset):
         offset = dataset.id.get_offset()
         if offset is None or dataset.chunks is not None or dataset.compression is not None:
             return dataset
-        return np.memmap(self.path, dtype=dataset.dtype, mode="r", offset=offset,
-                         shape=dataset.shape)
+        # a plain ndarray view of the map: its slices skip np.memmap's per-slice Python hook
+        return np.asarray(np.memmap(self.path, dtype=dataset.dtype, mode="r", offset=offset,
+                                    shape=dataset.shape))
 
     def _check(self, index: int, arrays: dict[str, np.ndarray | None]) -> None:
         for j, field in enumerate(FIELDS):
@@ -317,6 +318,22 @@ def store_format(path: str | Path) -> str | None:
     except OSError:
         return None
     return None if value is None else str(value)
+
+
+def read_source(path: str | Path) -> dict:
+    """The provenance a store records (its ``source`` attribute); empty when ``path`` is no
+    readable HDF5 file or records none."""
+    import h5py
+    try:
+        with h5py.File(path, "r") as h5:
+            value = h5.attrs.get("source")
+    except OSError:
+        return {}
+    try:
+        out = json.loads(value) if value is not None else {}
+    except ValueError:
+        return {}
+    return out if isinstance(out, dict) else {}
 
 
 def is_store(path: str | Path) -> bool:

@@ -76,7 +76,10 @@ class Batch:
 
 def windows_to_spans(windows_s: np.ndarray, duration_s: float) -> torch.Tensor:
     """(M, 2) [start, end] seconds -> (M, 2) normalised (center, width)."""
-    w = torch.as_tensor(np.asarray(windows_s, np.float32).reshape(-1, 2)) / float(duration_s)
+    windows_s = np.asarray(windows_s, np.float32).reshape(-1, 2)
+    if not len(windows_s):   # saliency-only data (TVSum, YouTube): nothing to compute
+        return torch.zeros((0, 2), dtype=torch.float32)
+    w = torch.as_tensor(windows_s) / float(duration_s)
     return torch.stack([(w[:, 0] + w[:, 1]) / 2, w[:, 1] - w[:, 0]], dim=1)
 
 

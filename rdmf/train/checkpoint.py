@@ -32,7 +32,8 @@ BEST_FILES = ("val_preds.jsonl", "val_metrics.json")
 #: every file training writes into a run folder (their stale temporaries are removed on resume)
 RUN_FILES = (BEST, LAST, "config.yaml", "metrics.jsonl") + BEST_FILES
 # fields that may change between an interrupted run and its resumption without changing results
-RESUMABLE_CHANGES = {"optim.epochs", "progress", "eval.batch_size", "data.data_root", "device"}
+RESUMABLE_CHANGES = {"optim.epochs", "progress", "eval.batch_size", "data.data_root", "data.h5",
+                     "device"}
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:

@@ -51,6 +51,9 @@ class DataConfig:
     #                                     [clip] for a model `rdmf predict` can run; None = the
     #                                     data set's default (SlowFast + CLIP); recorded in the
     #                                     checkpoint's feature spec
+    h5: bool = True                     # read through the HDF5 store under data/h5/ (written on
+    #                                     first use, written again when it records other data);
+    #                                     false: the per-file arrays. Same samples either way
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ DEFAULT_FEATURE_SPECS = {
 
 def load_split(config, split: str):
     """The ``split`` of the data set a run config's ``data`` section (:class:`DataConfig`)
-    names, through ``rdmf.data.build_dataset``; an empty split is an error naming the data set,
-    split and data root."""
+    names, through ``rdmf.data.build_dataset`` (from its HDF5 store when ``config.h5``); an
+    empty split is an error naming the data set, split and data root."""
     try:
         from rdmf.data import build_dataset
     except ImportError:
@@ -33,7 +33,7 @@ def load_split(config, split: str):
         kwargs["clip_noise"] = config.clip_noise
     if config.video_feature_types:
         kwargs["feature_types"] = tuple(config.video_feature_types)
-    dataset = build_dataset(config.dataset, split, **kwargs)
+    dataset = build_dataset(config.dataset, split, h5=config.h5, **kwargs)
     check_not_empty(dataset, f"data set {config.dataset!r}, split {split!r}"
                     + (f", domain {config.domain!r}" if config.domain else "")
                     + (f", data root {config.data_root}" if config.data_root else ""))

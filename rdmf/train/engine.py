@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from rdmf.data.sample import Sample, collate
+from rdmf.data.sample import Batch, Sample, collate
 from rdmf.io import atomic_write_json, atomic_write_jsonl
 from rdmf.model import build_model
 from rdmf.model.losses import Criterion
@@ -43,6 +43,10 @@ from .checkpoint import (BEST, BEST_FILES, LAST, best_files_out_of_step, check_b
                          remove_stale_temporaries, resolve_checkpoint, save_checkpoint)
 from .config import RunConfig, from_dict, save_config, to_dict
 from .datasets import FeatureSpec, check_not_empty, feature_spec, ground_truth_rows, load_split
+
+
+#: the wall-clock entries of a metrics row (seconds; they differ between identical runs)
+TIMES = ("time_s", "data_s")
 
 
 class NonFiniteLossError(NonFiniteError):
@@ -350,15 +354,20 @@ def epoch_batches(n: int, config: RunConfig, epoch: int) -> list[list[int]]:
 def train_epoch(train_model, parts: Parts, train_set, config: RunConfig, epoch: int,
                 progress: Progress, info, device: torch.device) -> dict:
     """One pass over the train split; returns the epoch's metrics row (losses averaged over
-    batches, learning rate after the scheduler step)."""
+    batches, learning rate after the scheduler step, ``data_s``: the seconds spent reading and
+    collating the batches, the model's compute excluded)."""
     batches = epoch_batches(len(train_set), config, epoch)
     train_model.train()
     sums: dict[str, float] = {}
+    data_s = 0.0
     bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.optim.epochs}", leave=False,
                disable=not (config.progress and info.is_main))
     for batch_no, global_idx in enumerate(bar):
-        values = train_step(train_model, parts, train_set, global_idx, config,
-                            (epoch, batch_no), progress, info, device)
+        start = time.perf_counter()
+        local_idx, batch = read_batch(train_set, global_idx, info, device)
+        data_s += time.perf_counter() - start
+        values = train_step(train_model, parts, batch, local_idx, config, (epoch, batch_no),
+                            progress, info, device)
         for key, value in values.items():
             sums[key] = sums.get(key, 0.0) + value
         bar.set_postfix(loss=f"{values['loss']:.3f}")
@@ -367,19 +376,27 @@ def train_epoch(train_model, parts: Parts, train_set, config: RunConfig, epoch: 
     return {"epoch": epoch + 1, "step": progress.step,
             "lr": parts.optimizer.param_groups[0]["lr"],
             "train_loss": sums.get("loss", 0.0) / count,
-            "train": {k: v / count for k, v in sums.items() if k != "loss"}}
+            "train": {k: v / count for k, v in sums.items() if k != "loss"},
+            "data_s": round(data_s, 4)}
 
 
-def train_step(train_model, parts: Parts, train_set, global_idx: list[int], config: RunConfig,
+def read_batch(train_set, global_idx: list[int], info,
+               device: torch.device) -> tuple[list[int], Batch]:
+    """This process's share of one batch: its sample indices, and the samples read from
+    ``train_set`` by index and collated on ``device``."""
+    local_idx = distributed.shard(global_idx, info)
+    return local_idx, collate([train_set[i] for i in local_idx]).to(device)
+
+
+def train_step(train_model, parts: Parts, batch: Batch, local_idx: list[int], config: RunConfig,
                position: tuple[int, int], progress: Progress, info,
                device: torch.device) -> dict[str, float]:
-    """Forward, loss, backward, clip and step on this process's share of one batch; every
-    non-finite input, output, loss or gradient norm raises :class:`NonFiniteLossError` before
-    the optimiser moves. Returns the loss terms averaged over processes."""
+    """Forward, loss, backward, clip and step on this process's share of one batch (``batch``,
+    the samples ``local_idx`` of the train split); every non-finite input, output, loss or
+    gradient norm raises :class:`NonFiniteLossError` before the optimiser moves. Returns the
+    loss terms averaged over processes."""
     epoch, batch_no = position
-    local_idx = distributed.shard(global_idx, info)
-    samples = [train_set[i] for i in local_idx]
-    batch = collate(samples).to(device)
+    samples = batch.samples
     seeds = [_pair_seed(config, epoch, i) for i in local_idx]
     where = (info, epoch, batch_no, progress.step, samples, progress.last_finite)
     _check_finite(torch.stack([batch.video.sum(), batch.text.sum()]), "input features", *where, {})
