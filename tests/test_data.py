@@ -401,3 +401,26 @@ def test_synthetic_bad_arguments():
         synth.resolve_params({"glimpse": 1})
     with pytest.raises(ValueError, match="unknown synthetic split"):
         build_dataset("synthetic", "dev")
+
+
+def test_text_features_do_not_depend_on_the_batch_the_cache_or_threads(tmp_path):
+    """The synthetic set is built from these features: the same sentence must give the same bits
+    whether it is encoded alone or with longer sentences, with a warm or cold cache, and whatever
+    the caller's thread count (a fresh clone then rebuilds the committed set exactly)."""
+    import torch
+
+    from rdmf.data import text_encoder
+
+    sentence = "a dog runs along the beach"
+    others = ["two cooks slice onions and garlic in a busy restaurant kitchen at night",
+              "a child rides a red bicycle"]
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        (alone,) = text_encoder.encode_tokens([sentence], cache=False)
+        torch.set_num_threads(2)
+        mixed = text_encoder.encode_tokens(others + [sentence], cache_dir=tmp_path / "cold")
+    finally:
+        torch.set_num_threads(threads)
+    assert np.array_equal(alone, mixed[-1])
+    assert torch.get_num_threads() == threads  # the encoder restores the caller's setting

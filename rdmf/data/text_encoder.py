@@ -63,11 +63,14 @@ def _key(sentence: str) -> str:
     return hashlib.sha1(sentence.encode("utf-8")).hexdigest()
 
 
-def encode_tokens(sentences: list[str], *, batch_size: int = 128, cache: bool = True,
+def encode_tokens(sentences: list[str], *, cache: bool = True,
                   cache_dir: Path | None = None) -> list[np.ndarray]:
     """Token features of each sentence: a list of ``(N_i, 384)`` float32 arrays (not normalised).
 
-    Deterministic (eval mode, no dropout); identical sentences are encoded once.
+    Bit-for-bit deterministic on a machine: eval mode (no dropout), and each sentence is encoded
+    on its own on one thread, so its features never depend on which other sentences were missing
+    from the cache (a padded batch changes the rounding) or on the caller's thread count.
+    Identical sentences are encoded once.
     """
     for i, s in enumerate(sentences):
         if not isinstance(s, str) or not s.strip():
@@ -82,21 +85,22 @@ def encode_tokens(sentences: list[str], *, batch_size: int = 128, cache: bool = 
                 entry = _read_entry(path)
                 if entry is not None:
                     found[s] = entry
-    todo = sorted((s for s in unique if s not in found), key=len)
+    todo = [s for s in unique if s not in found]
     if todo:
         tokenizer, model, torch = _load()
-        with torch.inference_mode():
-            for start in range(0, len(todo), batch_size):
-                chunk = todo[start:start + batch_size]
-                enc = tokenizer(chunk, padding=True, truncation=True, max_length=64,
-                                return_tensors="pt")
-                hidden = model(**enc).last_hidden_state.float().numpy()
-                lengths = enc["attention_mask"].sum(1).tolist()
-                for s, h, n in zip(chunk, hidden, lengths):
-                    arr = np.ascontiguousarray(h[:n], dtype=np.float32)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.inference_mode():
+                for s in todo:
+                    enc = tokenizer([s], truncation=True, max_length=64, return_tensors="pt")
+                    hidden = model(**enc).last_hidden_state[0].float().numpy()
+                    arr = np.ascontiguousarray(hidden, dtype=np.float32)
                     found[s] = arr
                     if cache:
                         _write_entry(cache_dir / f"{_key(s)}.npy", arr)
+        finally:
+            torch.set_num_threads(threads)
     return [found[s] for s in sentences]
 
 
