@@ -58,7 +58,7 @@ class FloorConfig:
     gru_layers: int = 1                  # bigru: stacked bidirectional layers
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    epochs: int = 10
+    epochs: int = 20
     batch_size: int = 32
     eval_batch_size: int = 64
     seed: int = 0
