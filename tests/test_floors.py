@@ -157,6 +157,24 @@ def test_a_fit_is_deterministic(name):
                                                         other.scores["test"]))
 
 
+@pytest.mark.parametrize("dataset,metric", [("tvsum", "top5-mAP"), ("youtube", "mAP")])
+def test_highlight_only_data_trains_on_its_own_target_and_metric(dataset, metric):
+    """TVSum-like (20 annotators, 1-5) and YouTube-like (one column of -1/0/1) samples without
+    moments: the fit selects on the data set's own mAP, which matches its evaluator."""
+    rng = np.random.default_rng(0)
+    samples = toy_samples(30, seed=4)
+    for s in samples:
+        inside = relevance_targets([s], "windows")[0][:, None]
+        s.saliency = (np.clip(np.round(1 + 3 * inside + rng.normal(size=(s.num_clips, 20))), 1, 5)
+                      if dataset == "tvsum" else 2 * inside - 1).astype(np.float32)
+        s.windows_s = np.zeros((0, 2), np.float32)
+    result = fit_predict("conv1d", samples[:20], samples[20:], samples[20:], dataset=dataset,
+                         config=FloorConfig(width=16, epochs=4, batch_size=4))
+    assert result.metric == metric
+    assert result.val_metric == evaluate_rows(result.rows["val"], samples[20:], dataset)[metric]
+    assert 0 <= result.val_metric <= 100
+
+
 def test_unknown_names_are_refused():
     samples = toy_samples(4)
     with pytest.raises(ValueError, match="unknown floor"):
