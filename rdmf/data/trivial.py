@@ -27,7 +27,9 @@ from .sample import Sample
 PREDICTORS = ("random", "middle", "text_only", "single_clip")
 
 
-def _row(s: Sample, windows: list[list[float]], saliency: np.ndarray) -> dict:
+def submission_row(s: Sample, windows: list[list[float]], saliency: np.ndarray) -> dict:
+    """One official submission row of sample ``s``: ``windows`` ``[[start_s, end_s, score], ...]``
+    and ``saliency`` (L,) one score per clip, rounded as the submissions are written."""
     windows = [[round(float(a), 4), round(float(b), 4), round(float(c), 6)] for a, b, c in windows]
     return {"qid": s.qid, "query": s.query, "vid": s.vid, "pred_relevant_windows": windows,
             "pred_saliency_scores": [round(float(x), 6) for x in saliency]}
@@ -56,7 +58,7 @@ def predict_random(train: list[Sample], samples: list[Sample], seed: int = 0,
             start, end = _clamp_window(rng.uniform(0, s.duration_s), rng.choice(lengths), s.duration_s)
             windows.append([start, end, rng.random()])
         windows.sort(key=lambda w: -w[2])
-        rows.append(_row(s, windows, rng.random(s.num_clips)))
+        rows.append(submission_row(s, windows, rng.random(s.num_clips)))
     return rows
 
 
@@ -69,7 +71,7 @@ def predict_middle(train: list[Sample], samples: list[Sample]) -> list[dict]:
                    [*_clamp_window(mid, q75, s.duration_s), 0.9],
                    [*_clamp_window(mid, q25, s.duration_s), 0.8]]
         centers = s.clip_times_s.mean(1)
-        rows.append(_row(s, windows, 1.0 - np.abs(centers - mid) / s.duration_s))
+        rows.append(submission_row(s, windows, 1.0 - np.abs(centers - mid) / s.duration_s))
     return rows
 
 
@@ -105,7 +107,7 @@ def predict_text_only(train: list[Sample], samples: list[Sample], alpha: float =
                     for k, a in enumerate(alt)]
         centers = s.clip_times_s.mean(1)
         inside = (centers >= windows[0][0]) & (centers <= windows[0][1])
-        rows.append(_row(s, windows, inside.astype(float)))
+        rows.append(submission_row(s, windows, inside.astype(float)))
     return rows
 
 
@@ -156,13 +158,19 @@ def runs_to_windows(scores: np.ndarray, clip_times: np.ndarray, thresholds: list
     return [[float(clip_times[a, 0]), float(clip_times[b - 1, 1]), sc] for (a, b), sc in ranked]
 
 
+def windows_from_scores(scores: np.ndarray, clip_times: np.ndarray) -> list[list[float]]:
+    """Windows of independent (L,) clip scores: the maximal runs above the video's own 90, 80,
+    70, 60 and 50 % quantiles of its scores (:func:`runs_to_windows`)."""
+    thresholds = list(np.quantile(scores, [0.9, 0.8, 0.7, 0.6, 0.5]))
+    return runs_to_windows(scores, clip_times, thresholds)
+
+
 def predict_single_clip(train: list[Sample], samples: list[Sample], alpha: float = 1.0) -> list[dict]:
     scorer = SingleClipScorer(train, alpha=alpha)
     rows = []
     for s in samples:
         sc = scorer.scores(s)
-        thresholds = list(np.quantile(sc, [0.9, 0.8, 0.7, 0.6, 0.5]))
-        rows.append(_row(s, runs_to_windows(sc, s.clip_times_s, thresholds), sc))
+        rows.append(submission_row(s, windows_from_scores(sc, s.clip_times_s), sc))
     return rows
 
 
