@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import nbformat
 
@@ -177,6 +179,22 @@ def _last_started_cell(partial: Path) -> int | None:
     return started[-1] if started else None
 
 
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore the previous ones
+    (the kernels started inside inherit them; the caller's process is left as it was)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def reproduce(profile: str = "ci", *, only: list[str] | None = None,
               parameters: dict | None = None, update_sources: bool = False,
               data_root: str | None = None, progress: bool = True,
@@ -192,18 +210,27 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
     notebooks = list_notebooks(only)
     check_parameters(notebooks, parameters)
 
-    # the kernel inherits the environment: the same rdmf and the data root (no MPLBACKEND: the
-    # kernel's inline backend, and rdmf.figures.save_figure shows each figure in the notebook)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(repo_root())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    # the kernels inherit the environment: the same rdmf and the data root (no MPLBACKEND: the
+    # kernel's inline backend, and rdmf.figures.save_figure shows each figure in the notebook);
+    # the caller's environment is restored afterwards
+    kernel_env = {"PYTHONPATH": os.pathsep.join(
+        [str(repo_root())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
     # a relative data root means "relative to where the command was typed"; the kernels run in
     # notebooks/, so hand them an absolute path
     data_root = data_root if data_root is not None else os.environ.get("RDMF_DATA_ROOT") or None
     if data_root is not None:
-        os.environ["RDMF_DATA_ROOT"] = str(Path(data_root).expanduser().resolve())
+        kernel_env["RDMF_DATA_ROOT"] = str(Path(data_root).expanduser().resolve())
+    with environment(kernel_env):
+        results = _run_all(profile, notebooks, parameters, have_data=data_root is not None,
+                           update_sources=update_sources, progress=progress, timeout_s=timeout_s)
+    _record_timings(profile, parameters, results)
+    return results
 
+
+def _run_all(profile: str, notebooks: list[Path], parameters: dict, *, have_data: bool,
+             update_sources: bool, progress: bool, timeout_s: int | None) -> list[NotebookResult]:
+    """Execute ``notebooks`` in order (see :func:`reproduce`)."""
     out_dir = reports_dir(profile) / "notebooks"
-    have_data = data_root is not None
     results: list[NotebookResult] = []
     from tqdm.auto import tqdm
 
@@ -227,7 +254,6 @@ def reproduce(profile: str = "ci", *, only: list[str] | None = None,
             atomic_write_text(nb_path, nbformat.writes(nb) + "\n")
         results.append(NotebookResult(nb_path.stem, seconds, out_path))
         bar.write(f"  {nb_path.stem}: {seconds:.1f} s")
-    _record_timings(profile, parameters, results)
     return results
 
 

@@ -129,3 +129,16 @@ def test_without_data_the_real_data_copy_is_kept(sandbox, monkeypatch):
     assert kept.read_text() == "made with the real data"
     assert (reports / "default" / "notebooks" / rp.WITHOUT_DATA / "01_real.ipynb").is_file()
     assert "plain" in (reports / "default" / "notebooks" / "02_plain.ipynb").read_text()
+
+
+def test_the_callers_environment_is_restored(sandbox, monkeypatch):
+    """The data root and PYTHONPATH go to the kernels only."""
+    books, _ = sandbox
+    monkeypatch.delenv("RDMF_DATA_ROOT", raising=False)
+    monkeypatch.setenv("PYTHONPATH", "/somewhere")
+    _notebook(books / "01_a.ipynb", "import os; print(os.environ['RDMF_DATA_ROOT'])")
+    before = dict(rp.os.environ)
+    results = rp.reproduce("default", data_root="/data/root", progress=False)
+    out = nbformat.read(results[0].output, as_version=4)
+    assert "/data/root" in "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", []))
+    assert dict(rp.os.environ) == before
