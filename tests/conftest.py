@@ -29,3 +29,23 @@ def _torch_threads():
     import torch
     torch.set_num_threads(1)
     yield
+
+
+# --- the tiny randomly initialised CLIP of the video tests (tests/tiny_clip.py) ----------------
+@pytest.fixture(scope="module")
+def extractor():
+    """A feature extractor around the tiny CLIP (seed 0)."""
+    from tiny_clip import make_tiny_clip
+
+    from rdmf.video.clip_features import ClipExtractor
+
+    model, tokenizer = make_tiny_clip(seed=0)
+    return ClipExtractor(model, tokenizer, name="tiny-0")
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory):
+    """The tiny CLIP saved as a model folder (what ``--clip-model`` points at)."""
+    from tiny_clip import save_tiny_clip
+
+    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny_clip", seed=0)

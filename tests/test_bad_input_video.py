@@ -18,25 +18,13 @@ from badinput import assert_one_line_error, assert_one_warning, assert_unchanged
 from official_reference import evaluate as official_evaluate
 from rdmf import reproduce as rp
 from rdmf.eval import evaluate_qvhighlights
-from rdmf.video.clip_features import ClipExtractor, cache_file
+from rdmf.video.clip_features import cache_file
 from rdmf.video.decode import decode_clip_frames, iter_clip_frames
 from rdmf.video.predict import QueryPrediction, prediction_paths
-from tiny_clip import make_tiny_clip, save_tiny_clip
 from videos import FakePredictor, encode_test_video, frame_index_of, truncated_faststart
 
 
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def extractor():
-    model, tokenizer = make_tiny_clip(seed=0)
-    return ClipExtractor(model, tokenizer, name="tiny-0")
-
-
-@pytest.fixture(scope="module")
-def clip_folder(tmp_path_factory):
-    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny_clip", seed=0)
-
-
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     """A 30-s video at 2 frames/s and the same video remuxed with faststart and cut to its first

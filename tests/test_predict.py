@@ -15,27 +15,15 @@ import rdmf.commands.predict as predict_command
 import rdmf.video.clip_features as clip_features
 from rdmf.cli import main
 from rdmf.data.features import prepare_text_features, prepare_video_features
-from rdmf.video.clip_features import ClipExtractor
 from rdmf.data.feature_spec import FeatureSpec
 from rdmf.video.predict import VideoPredictor
-from tiny_clip import make_tiny_clip, save_tiny_clip
+from tiny_clip import save_tiny_clip
 from videos import FakePredictor, encode_audio_only, encode_test_video
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JSON_KEYS = {"video", "query", "windows", "saliency", "clip_len_s", "duration_s", "num_clips",
              "clip_centres_s", "chunks_clips", "video_sha256", "extractor", "clip_model",
              "checkpoint"}
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    model, tokenizer = make_tiny_clip(seed=0)
-    return ClipExtractor(model, tokenizer, name="tiny-0")
-
-
-@pytest.fixture(scope="module")
-def clip_folder(tmp_path_factory):
-    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny_clip", seed=0)
 
 
 @pytest.fixture(scope="module")

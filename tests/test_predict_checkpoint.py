@@ -32,11 +32,6 @@ def run_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clip_folder(tmp_path_factory):
-    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny_clip", seed=0)
-
-
-@pytest.fixture(scope="module")
 def video(tmp_path_factory):
     return encode_test_video(tmp_path_factory.mktemp("v") / "kitchen.mp4", np.arange(0, 19, 0.5))
 
