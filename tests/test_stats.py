@@ -113,6 +113,8 @@ def test_per_query_values_follow_the_ground_truth_order():
         np.testing.assert_array_equal(shuffled[metric], ordered[metric])
     reversed_gt = per_query_metrics(rows, gt[::-1])
     np.testing.assert_array_equal(reversed_gt[MR_MAP], shuffled[MR_MAP][::-1])
+    from_iterators = per_query_metrics(iter(rows), iter(gt))
+    np.testing.assert_array_equal(from_iterators[MR_MAP], shuffled[MR_MAP])
 
 
 def test_per_query_hand_computed():

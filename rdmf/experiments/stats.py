@@ -54,9 +54,11 @@ def per_query_metrics(rows: Rows | Sequence[dict], ground_truth: Rows | Sequence
     thresholds, or queries and annotators: equal counts per query, so the order of the means does
     not matter), hence ``np.mean`` of each array equals it before rounding.
     """
+    if not isinstance(ground_truth, Rows):
+        ground_truth = Rows(list(ground_truth), "ground truth")
     checked = check_submission(rows, ground_truth, saliency_tolerance)
     position = {qid: i for i, qid in enumerate(checked.qids)}
-    gt_list = ground_truth.rows if isinstance(ground_truth, Rows) else list(ground_truth)
+    gt_list = ground_truth.rows
     order = [position[row["qid"]] for row in gt_list]
     preds = [checked.pred_rows[i] for i in order]
     gts = [checked.gt_rows[i] for i in order]
