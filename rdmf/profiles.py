@@ -46,6 +46,20 @@ _CI_SYNTHETIC_BUDGET = dict(epochs=2, seeds=(0,), n_train=64, n_val=32, override
 # run of the "learns for real" test), on the whole CI set
 _DEFAULT_SYNTHETIC_BUDGET = dict(epochs=12, seeds=(0,))
 
+# the benchmark's models: the three fusions, the floors and the temporal references
+_BENCH_MODELS = ("rd", "cross_attention", "concat", "per_clip", "per_clip_smooth", "conv1d", "bigru")
+# the same small grid for every model (bench_grid, seed 0, selection on val)
+_BENCH_GRID = {"lr": (3e-4, 1e-3, 3e-3), "width": (64, 128)}
+_CI_BENCH = dict(epochs=2, seeds=(0,), n_train=64, n_val=32, models=_BENCH_MODELS,
+                 grid={"lr": (1e-3,), "width": (32,)}, rd_variants=("no_reaction",),
+                 overrides={**_CI_SYNTHETIC, "model.heads": 4}, tag="bench")
+_DEFAULT_BENCH = dict(epochs=12, seeds=(0,), models=_BENCH_MODELS,
+                      grid={"lr": (1e-3,), "width": (64,)}, rd_variants=("no_reaction",),
+                      tag="bench")
+# the paper comparison: synthetic v5 at size "bench", one epoch budget for every model, 5 seeds
+_PAPER_BENCH = dict(epochs=20, seeds=(0, 1, 2, 3, 4), size="bench", models=_BENCH_MODELS,
+                    grid=_BENCH_GRID, rd_variants=("no_reaction",), tag="bench")
+
 PROFILES: dict[str, dict[str, Any]] = {
     "ci": {
         "theory": {"map_n": 250, "zoom_n": 250, "demo_L": 256, "demo_steps": 8000,
@@ -72,6 +86,7 @@ PROFILES: dict[str, dict[str, Any]] = {
                               overrides=_CI_SYNTHETIC),
             "robustness": dict(epochs=2, seeds=(0,), n_train=64, n_val=32, noises=(1.0,),
                                overrides=_CI_SYNTHETIC),
+            "bench_grid": _CI_BENCH, "bench": _CI_BENCH,
         },
         "perf": {"batch": 2, "clips": 75, "hidden": 64, "repeats": 1, "K": (1, 4, 8, 16),
                  "rd_batch": 8, "rd_channels": 16},
@@ -90,6 +105,7 @@ PROFILES: dict[str, dict[str, Any]] = {
                               variants=("default", "no_diffusion", "no_reaction", "K1",
                                         "fixed_kinetics")),
             "robustness": dict(epochs=12, seeds=(0,), noises=(1.0, 2.0)),
+            "bench_grid": _DEFAULT_BENCH, "bench": _DEFAULT_BENCH,
         },
         "perf": {"batch": 8, "clips": 75, "hidden": 128, "repeats": 3,
                  "K": (1, 2, 4, 8, 16, 32), "rd_batch": 32, "rd_channels": 16},
@@ -111,6 +127,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "youtube": dict(epochs=10, seeds=(0,), domains=("dog", "parkour")),
             "ablations": dict(epochs=12, seeds=(0,), fusions=("rd",), variants="all"),
             "robustness": dict(epochs=12, seeds=(0,), noises=(0.5, 1.0, 2.0)),
+            "bench_grid": _PAPER_BENCH, "bench": _PAPER_BENCH,
         },
         "perf": {"batch": 32, "clips": 75, "hidden": 256, "repeats": 5,
                  "K": (1, 2, 4, 8, 16, 32, 64), "rd_batch": 32, "rd_channels": 16},

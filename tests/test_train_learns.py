@@ -1,24 +1,53 @@
-"""Learns for real: after a short CPU run on the synthetic CI set every fusion beats every trivial
-predictor, and the concat baseline's MR mAP is at least twice the best trivial predictor's.
+"""Learns for real: after a short CPU run on the synthetic CI set every fusion beats the best
+trivial predictor by ``LEARNS_MARGIN`` points on MR mAP and on HD mAP; and the same check fails
+for a model whose fusion is the identity (the text never reaches the clips), so the check can
+fail.
 
-Synthetic generator v4, CI size, seed 0; the short-run recipe ``rdmf.train.short_run.SHORT_RUN``
-(the same for every fusion). About 2 min on 2 CPU cores."""
+Synthetic generator v5, CI size, seed 0; the short-run recipe ``rdmf.train.short_run.SHORT_RUN``
+(the same for every fusion). Whether a fusion beats the per-clip floor is a result for the
+tables (notebook 07), not a test. A few minutes on 2 CPU cores."""
 
 from __future__ import annotations
 
 import pytest
 
-from rdmf.train.short_run import compare, trivial_metrics
+from rdmf.train.short_run import LEARNS_MARGIN, compare, learns_failures, trivial_metrics
+
+
+@pytest.fixture(scope="module")
+def floor():
+    return trivial_metrics()
 
 
 @pytest.mark.slow
-def test_every_fusion_beats_the_trivial_predictors(tmp_path):
-    floor = trivial_metrics()
-    best_mr = max(m["MR-full-mAP"] for m in floor.values())
-    best_hd = max(m["HL-min-VeryGood-mAP"] for m in floor.values())
+def test_every_fusion_beats_the_trivial_predictors_by_the_margin(tmp_path, floor):
     result = compare(tmp_path, seed=0)["fusions"]
-    print({"trivial": floor, "fusions": result})
+    print({"trivial": floor, "fusions": result, "margin": LEARNS_MARGIN})
     for fusion, metrics in result.items():
-        assert metrics["MR-full-mAP"] > best_mr, (fusion, metrics, floor)
-        assert metrics["HL-min-VeryGood-mAP"] > best_hd, (fusion, metrics, floor)
-    assert result["concat"]["MR-full-mAP"] >= 2 * best_mr, (result["concat"], floor)
+        assert not learns_failures(metrics, floor), (fusion, learns_failures(metrics, floor))
+
+
+
+
+@pytest.mark.slow
+def test_the_check_fails_when_the_fusion_is_the_identity(tmp_path, floor, monkeypatch):
+    import torch
+
+    from rdmf.model import model as model_module
+
+    class Identity(torch.nn.Module):
+        def forward(self, video, video_mask, text, text_mask, video_pos):
+            return video, video_mask, video_pos
+
+    monkeypatch.setattr(model_module, "build_fusion", lambda name, **kw: Identity())
+    metrics = compare(tmp_path, fusions=("concat",), seed=0)["fusions"]["concat"]
+    print({"trivial": floor, "identity": metrics})
+    assert learns_failures(metrics, floor), metrics
+
+
+def test_the_check_names_what_is_missing():
+    floor = {"a": {"MR-full-mAP": 10.0, "HL-min-VeryGood-mAP": 20.0},
+             "b": {"MR-full-mAP": 4.0, "HL-min-VeryGood-mAP": 30.0}}
+    assert learns_failures({"MR-full-mAP": 15.01, "HL-min-VeryGood-mAP": 35.01}, floor) == []
+    failures = learns_failures({"MR-full-mAP": 15.0, "HL-min-VeryGood-mAP": 50.0}, floor)
+    assert len(failures) == 1 and "MR-full-mAP" in failures[0] and "trivial a" in failures[0]

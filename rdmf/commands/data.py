@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="data_command", metavar="ACTION")
 
     synth_p = sub.add_parser("synth", help="generate the synthetic benchmark (QVHighlights layout)")
-    synth_p.add_argument("--size", default="ci", choices=("ci", "default", "full"))
+    synth_p.add_argument("--size", default="ci", choices=("ci", "default", "bench", "full"))
     synth_p.add_argument("--seed", type=int, default=0)
     synth_p.add_argument("--clip-noise", type=float, default=1.0,
                          help="scale of clutter and noise in the clip features (1.0 = default)")

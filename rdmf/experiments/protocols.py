@@ -20,7 +20,14 @@ from rdmf.data.youtube import YOUTUBE_DOMAINS
 from rdmf.model.fusion import FUSIONS
 from rdmf.profiles import PROFILES, check_profile, profile_settings
 
-GROUPS = ("synthetic", "synthetic_short", "tvsum", "youtube", "ablations", "robustness")
+GROUPS = ("synthetic", "synthetic_short", "tvsum", "youtube", "ablations", "robustness",
+          "bench_grid", "bench")
+#: the benchmark groups: the same small grid for every model (``bench_grid``, seed 0, selection
+#: on val), then every model at its selected grid point over the seeds (``bench``)
+BENCH_GROUPS = ("bench_grid", "bench")
+#: the learned floors and temporal references (rdmf.baselines) that the benchmark runs beside
+#: the fusions
+FLOORS = ("per_clip", "per_clip_smooth", "conv1d", "bigru")
 #: QD-DETR's TVSum seeds
 PUBLISHED_TVSUM_SEEDS = (0, 1, 2, 3, 2017)
 
@@ -68,6 +75,7 @@ class Shard:
     variant: str = "default"
     noise: float = 1.0
     tag: str = ""          # a group's own budget tag (keeps its runs apart from other groups')
+    grid: str = ""         # a grid point of the benchmark (``lr0.001-w64``)
 
     @property
     def id(self) -> str:
@@ -79,6 +87,8 @@ class Shard:
         if self.noise != 1.0:
             parts.append(f"noise{self.noise:g}")
         parts.append(self.fusion if self.variant == "default" else f"{self.fusion}-{self.variant}")
+        if self.grid:
+            parts.append(self.grid)
         parts.append(f"seed{self.seed}")
         if self.tag:
             parts.append(self.tag)
@@ -103,13 +113,17 @@ class Budget:
     noises: tuple[float, ...] = (1.0,)
     fusions: tuple[str, ...] = FUSIONS
     size: str = "ci"                  # synthetic set size
+    models: tuple[str, ...] = ()      # benchmark: fusions and floors (empty = the fusions)
+    grid: dict[str, tuple] = field(default_factory=dict)   # benchmark: {"lr": ..., "width": ...}
+    rd_variants: tuple[str, ...] = ()  # benchmark: rd ablations run at rd's selected grid point
     tag: str = ""                     # appended to shard ids: a budget that other groups must
                                       # not share (e.g. more epochs than the ablations)
 
 
 GROUP_DATASET = {"synthetic": "synthetic", "synthetic_short": "synthetic", "tvsum": "tvsum",
                  "youtube": "youtube",
-                 "ablations": "synthetic", "robustness": "synthetic"}
+                 "ablations": "synthetic", "robustness": "synthetic",
+                 "bench_grid": "synthetic", "bench": "synthetic"}
 PRESET = {"synthetic": "synthetic", "tvsum": "tvsum", "youtube": "youtube"}
 #: every domain of a data set (what ``domains="all"`` of a profile's budget means)
 ALL_DOMAINS = {"tvsum": TVSUM_DOMAINS, "youtube": YOUTUBE_DOMAINS}
@@ -118,6 +132,11 @@ ALL_DOMAINS = {"tvsum": TVSUM_DOMAINS, "youtube": YOUTUBE_DOMAINS}
 def _budget(group: str, spec: dict[str, Any]) -> Budget:
     """A profile's budget mapping (:data:`rdmf.profiles.PROFILES`) as a :class:`Budget`."""
     spec = dict(spec)
+    for key in ("models", "seeds", "rd_variants"):
+        if key in spec:
+            spec[key] = tuple(spec[key])
+    if "grid" in spec:
+        spec["grid"] = {k: tuple(v) for k, v in spec["grid"].items()}
     if spec.get("domains") == "all":
         spec["domains"] = ALL_DOMAINS[GROUP_DATASET[group]]
     if spec.get("variants") == "all":
@@ -139,12 +158,50 @@ def budget(profile: str, group: str) -> Budget:
     return BUDGETS[profile][group]
 
 
+def grid_point(lr: float, width: int) -> str:
+    """The name of a grid point: ``lr0.001-w64``."""
+    return f"lr{float(lr):g}-w{int(width)}"
+
+
+def parse_grid_point(point: str) -> dict[str, float | int]:
+    """``lr0.001-w64`` -> ``{"lr": 0.001, "width": 64}``."""
+    try:
+        lr, width = point.split("-w")
+        return {"lr": float(lr[2:]), "width": int(width)}
+    except ValueError:
+        raise ValueError(f"grid point {point!r}: expected 'lr<float>-w<int>'") from None
+
+
+def grid_points(b: Budget) -> list[str]:
+    """Every grid point of a benchmark budget, in a fixed order."""
+    return [grid_point(lr, w) for w in b.grid.get("width", ()) for lr in b.grid.get("lr", ())]
+
+
+def bench_models(b: Budget) -> tuple[str, ...]:
+    return b.models or FUSIONS
+
+
 def shards(profile: str, group: str) -> list[Shard]:
     """Every shard of ``group`` under ``profile``, in run order (seeds outermost, so a partial
-    run covers all fusions of the first seed first)."""
+    run covers all fusions of the first seed first). ``bench`` plans only the models whose grid
+    point ``bench_grid`` has selected (:func:`rdmf.experiments.selection.selected_points`)."""
     b = budget(profile, group)
     dataset = GROUP_DATASET[group]
     out = []
+    if group == "bench_grid":
+        return [Shard(dataset, model, b.seeds[0], grid=point, tag=b.tag)
+                for point in grid_points(b) for model in bench_models(b)]
+    if group == "bench":
+        from .selection import selected_points
+        chosen = selected_points(profile)
+        for seed in b.seeds:
+            for model in bench_models(b):
+                if model in chosen:
+                    out.append(Shard(dataset, model, seed, grid=chosen[model], tag=b.tag))
+            if "rd" in chosen:
+                out += [Shard(dataset, "rd", seed, variant=v, grid=chosen["rd"], tag=b.tag)
+                        for v in b.rd_variants]
+        return out
     for seed in b.seeds:
         if group in ("tvsum", "youtube"):
             for fold in (b.folds if group == "tvsum" else (None,)):
@@ -171,6 +228,10 @@ def shard_config(profile: str, group: str, shard: Shard, data_root: str | None =
     b = budget(profile, group)
     changes: dict[str, Any] = {**b.overrides, "model.fusion": shard.fusion, "seed": shard.seed,
                                "optim.epochs": b.epochs, "progress": False, "device": "cpu"}
+    if shard.grid:
+        point = parse_grid_point(shard.grid)
+        changes.update({"optim.lr": point["lr"], "model.hidden": point["width"],
+                        "model.ffn_dim": 4 * point["width"]})
     if shard.dataset == "synthetic":
         changes["data.size"] = b.size
     else:
@@ -187,6 +248,18 @@ def shard_config(profile: str, group: str, shard: Shard, data_root: str | None =
     return preset(PRESET[shard.dataset], changes)
 
 
+def floor_config(profile: str, group: str, shard: Shard):
+    """The :class:`rdmf.baselines.FloorConfig` of a floor's shard: the group's epochs, the grid
+    point's learning rate and width, the shard's seed."""
+    from rdmf.baselines.fit import FloorConfig
+    b = budget(profile, group)
+    kw: dict[str, Any] = {"epochs": b.epochs, "seed": shard.seed}
+    if shard.grid:
+        point = parse_grid_point(shard.grid)
+        kw.update(lr=point["lr"], width=point["width"])
+    return FloorConfig(**kw)
+
+
 def deviations(profile: str, group: str) -> list[str]:
     """Plain-language differences between this profile's budget and the published protocol."""
     from rdmf.train.config import preset
@@ -197,7 +270,7 @@ def deviations(profile: str, group: str) -> list[str]:
     if config.model.hidden != ref_hidden:
         out.append(f"hidden width {config.model.hidden} (reference 256, FFN "
                    f"{config.model.ffn_dim} vs 1024)")
-    if group in ("synthetic", "synthetic_short", "ablations", "robustness"):
+    if group in ("synthetic", "synthetic_short", "ablations", "robustness", "bench_grid", "bench"):
         out.append(f"synthetic set size {b.size!r}"
                    + (f", first {b.n_train} train / {b.n_val} val queries" if b.n_train else "")
                    + f"; {b.epochs} epochs (synthetic preset 12, reference 200)")

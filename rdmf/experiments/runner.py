@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 from rdmf.io import atomic_write_json
 from rdmf.paths import check_profile, generated_data_dir, reports_dir
 
-from .protocols import GROUPS, Shard, budget, shard_config, shards
+from .protocols import BENCH_GROUPS, FLOORS, GROUPS, Shard, budget, floor_config, shard_config, shards
 
 _DATA_CACHE: dict[tuple, tuple[list, list, list | None]] = {}
 
@@ -156,6 +156,13 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
         for name in ("last.ckpt", "best.ckpt", "metrics.jsonl", "result.json"):
             (folder / name).unlink(missing_ok=True)
     try:
+        if shard.fusion in FLOORS:
+            result = _run_floor(profile, group, shard, data_root)
+            atomic_write_json(folder / "result.json", result)
+            if record:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                atomic_write_json(out_dir / "result.json", result)
+            return result
         config = shard_config(profile, group, shard, data_root)
         train_set, val_set, test_set = shard_data(profile, group, shard, data_root)
         t0 = time.time()
@@ -182,6 +189,9 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
                 history=_brief_history(history, metric))
             if test_set is not None:   # selection on val, report on test
                 result["test"] = evaluate(folder, "test", dataset=test_set, write=True)["brief"]
+            if group in BENCH_GROUPS:   # per-query metrics for the paired statistics
+                result["per_query"] = _per_query_from_files(folder, val_set, test_set)
+                result["n_params"] = _fusion_parameters(folder)
             if shard.dataset != "synthetic":
                 import json
                 vm = folder / "val_metrics.json"
@@ -204,6 +214,81 @@ def run_shard(profile: str, group: str, shard: Shard, *, data_root: str | None =
         return result
     finally:
         lock.release()
+
+
+# --- benchmark shards: floors and per-query metrics ---------------------------------------------
+PER_QUERY_METRICS = ("MR-full-mAP", "MR-full-R1@0.5", "HL-min-VeryGood-mAP", "HL-min-VeryGood-Hit1")
+
+
+def per_query(rows: list[dict], samples: list) -> dict[str, list]:
+    """Per-query values (percent, 4 decimals) of the four headline metrics, in sample order,
+    plus the qids."""
+    from rdmf.data import trivial
+    from .stats import per_query_metrics
+    values = per_query_metrics(rows, trivial.ground_truth_rows(list(samples)))
+    out: dict[str, list] = {"qid": [s.qid for s in samples]}
+    for name in PER_QUERY_METRICS:
+        out[name] = [round(float(v), 4) for v in values[name]]
+    return out
+
+
+def _per_query_from_files(folder: Path, val_set: list, test_set: list | None) -> dict:
+    """Per-query metrics of a trained shard's best-val predictions (val_preds.jsonl) and of its
+    test evaluation (eval/test_best/preds.jsonl)."""
+    from rdmf.io import read_jsonl
+    out = {"val": per_query(list(read_jsonl(folder / "val_preds.jsonl")), val_set)}
+    test_preds = folder / "eval" / "test_best" / "preds.jsonl"
+    if test_set is not None and test_preds.is_file():
+        out["test"] = per_query(list(read_jsonl(test_preds)), test_set)
+    return out
+
+
+def _fusion_parameters(folder: Path) -> int | None:
+    """Trainable parameters of a shard's model (read from best.ckpt)."""
+    import torch
+    path = folder / "best.ckpt"
+    if not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    return int(sum(v.numel() for v in state["model"].values() if v.dtype.is_floating_point))
+
+
+def _run_floor(profile: str, group: str, shard: Shard, data_root: str | None) -> dict:
+    """Fit a floor / temporal reference (:func:`rdmf.baselines.fit_predict`) as a shard."""
+    import torch
+    from rdmf.baselines.fit import evaluate_rows, fit_predict
+    from dataclasses import asdict
+    config = floor_config(profile, group, shard)
+    train_set, val_set, test_set = shard_data(profile, group, shard, data_root)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # a fit is deterministic at one thread
+    t0 = time.time()
+    try:
+        res = fit_predict(shard.fusion, train_set, val_set, test_set, dataset=shard.dataset,
+                          config=config)
+    finally:
+        torch.set_num_threads(threads)
+    metric = res.metric
+    result: dict[str, Any] = {
+        "shard": shard.to_dict(), "id": shard.id, "profile": profile, "group": group,
+        "metric_name": metric, "data_version": data_version(shard), "status": "done",
+        "n_train": len(train_set), "n_val": len(val_set),
+        "epochs": len(res.history), "best_epoch": res.epoch,
+        "best": evaluate_rows(res.rows["val"], val_set, shard.dataset),
+        "curve": [h.get(metric) for h in res.history],
+        "history": [{"epoch": h["epoch"], "train_loss": h["train_loss"],
+                     "val": {metric: h.get(metric)}} for h in res.history],
+        "n_params": res.n_params, "smooth_width": res.smooth_width,
+        "val_by_width": {str(k): v for k, v in res.val_by_width.items()},
+        "config": {"floor": asdict(config)}}
+    result["last"] = {metric: result["curve"][-1]}
+    if test_set is not None:
+        result["test"] = evaluate_rows(res.rows["test"], test_set, shard.dataset)
+    result["per_query"] = {"val": per_query(res.rows["val"], val_set)}
+    if test_set is not None:
+        result["per_query"]["test"] = per_query(res.rows["test"], test_set)
+    result["time_s"] = round(time.time() - t0, 1)
+    return result
 
 
 # --- groups ------------------------------------------------------------------------------------

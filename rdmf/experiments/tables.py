@@ -21,6 +21,7 @@ from rdmf.reports import keeps_results, write_report_json
 
 from . import references as refs
 from .cells import FUSION_LABELS, fmt, stat, value  # noqa: F401  (value: part of this API)
+from .bench_tables import bench_table
 from .protocols import ABLATION_LABELS, budget, deviations, shards
 from .runner import group_status, load_results
 
@@ -34,6 +35,9 @@ SHORT = {"MR-full-R1@0.5": "R1@0.5", "MR-full-R1@0.7": "R1@0.7", "MR-full-mAP@0.
 
 
 def to_markdown(table: dict) -> str:
+    if table.get("group") == "bench":
+        from .bench_tables import to_markdown as bench_markdown
+        return bench_markdown(table)
     lines = [f"### {table['title']}", ""]
     if table.get("status"):
         st = table["status"]
@@ -369,7 +373,8 @@ def all_tables(profile: str, data_root: str | None = None, with_trivial: bool = 
             "tvsum": tvsum_table(profile, results, data_root),
             "youtube": youtube_table(profile, results),
             "ablations": ablation_table(profile, results),
-            "robustness": robustness_table(profile, results)}
+            "robustness": robustness_table(profile, results),
+            "bench": bench_table(profile, results)}
 
 
 def runs_markdown(profile: str) -> str:

@@ -22,6 +22,22 @@ from .engine import train
 SHORT_RUN = {**{k: v for k, v in flatten(PRESETS["synthetic"]).items() if k != "data.dataset"},
              "progress": False}
 KEYS = ("MR-full-mAP", "MR-full-R1@0.5", "HL-min-VeryGood-mAP", "HL-min-VeryGood-Hit1")
+#: the "learns for real" bar (fixed before the first fusion was trained on generator v5): a
+#: fusion's val metric must exceed the best trivial predictor's by this many points, on both
+LEARNS_MARGIN = {"MR-full-mAP": 5.0, "HL-min-VeryGood-mAP": 5.0}
+
+
+def learns_failures(metrics: dict, floor: dict) -> list[str]:
+    """Why ``metrics`` (one fusion's val metrics) miss the bar over the trivial predictors
+    ``floor`` (name -> metrics); empty when it clears it."""
+    failures = []
+    for key, margin in LEARNS_MARGIN.items():
+        best_name = max(floor, key=lambda n: floor[n][key])
+        bar = floor[best_name][key] + margin
+        if not metrics[key] > bar:
+            failures.append(f"{key} {metrics[key]:.2f} ≤ {bar:.2f} (trivial {best_name} "
+                            f"{floor[best_name][key]:.2f} + {margin:g})")
+    return failures
 
 
 def trivial_metrics(size: str = "ci", data_seed: int = 0, clip_noise: float = 1.0) -> dict:
