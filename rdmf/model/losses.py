@@ -26,6 +26,11 @@ from .proposals import proposal_targets
 from .span_utils import cxw_to_xx, generalized_iou
 
 
+def _at_least_float32(x: torch.Tensor) -> torch.Tensor:
+    """Half-precision outputs (autocast) in float32; float32 and float64 as they are."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def _global_mean_count(count: float, device) -> float:
     """DETR's normalisation: total count over processes divided by the world size (≥ 1)."""
     value = torch.tensor([float(count)], device=device)
@@ -185,7 +190,7 @@ class Criterion:
 
     def saliency_loss(self, out: dict, saliency: torch.Tensor, mask: torch.Tensor,
                       seeds: list[int] | None) -> dict:
-        scores = out["saliency"].float()
+        scores = _at_least_float32(out["saliency"])
         if self.config.saliency_loss == "pair_hinge":
             # Moment-DETR: sum / (B · pairs) · 2; samples without a relevant clip contribute 0
             hinge = self._pair_hinge(scores, saliency, mask, seeds)
@@ -195,8 +200,8 @@ class Criterion:
         if self.config.loss_dense_saliency:
             # dense per-clip relevance (UMT / UniVTG): BCE of every real clip's score vs
             # "relevant" (mean annotator score > 0), averaged over the real clips
-            real = mask.to(scores.device).float()
-            target = (saliency.to(scores.device) > 0).float()
+            real = mask.to(scores.device, scores.dtype)
+            target = (saliency.to(scores.device) > 0).to(scores.dtype)
             bce = nnf.binary_cross_entropy_with_logits(scores, target, reduction="none")
             losses["dense_saliency"] = (bce * real).sum() / _global_mean_count(
                 float(real.sum()), scores.device)
