@@ -51,8 +51,20 @@ from rdmf.nonfinite import NonFiniteError
 from rdmf.seed import seed_everything
 
 from .config import RunConfig
-from .engine import (_autocast, _pair_seed, build_parts, compute_metrics, epoch_batches,
-                     resolve_device, with_feature_dims)
+from .engine import (build_parts, compute_metrics, epoch_batches, resolve_device,
+                     with_feature_dims)
+
+
+def _pair_seed(config: RunConfig, epoch: int, index: int) -> int:
+    """The engine's seed of one sample's saliency-pair picks in one epoch (the agreement test
+    with ``pair_hinge`` fails if the two differ)."""
+    return ((config.seed * 10_007 + epoch) * 1_000_003 + int(index)) % (2**63 - 1)
+
+
+def _autocast(config: RunConfig, device: torch.device):
+    """bfloat16 autocast on CUDA when ``config.amp`` (as the engine)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16,
+                          enabled=bool(config.amp and device.type == "cuda"))
 
 
 @dataclass
