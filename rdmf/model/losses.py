@@ -3,8 +3,12 @@
 - span L1 (×10) and 1 − GIoU (×1) on Hungarian-matched pairs, normalised by the number of
   ground-truth moments (summed over DDP processes, as DETR does);
 - foreground/background cross-entropy (×4) over all queries, background weight 0.1;
-- saliency hinge (×1, margin 0.2) on one hard and one easy (positive, negative) clip pair per
-  sample; QD-DETR's query-dependent negatives add −log(1 − σ(s_neg)) over every clip;
+- saliency ranking loss (×1), chosen by ``saliency_loss`` (the same for every fusion):
+  ``pair_hinge`` (the reference): hinge (margin 0.2) on one hard and one easy (positive, negative)
+  clip pair per sample; ``all_pairs``: the same hinge averaged over every pair of real clips
+  whose annotator scores differ; ``listwise``: ListNet's cross-entropy between the softmax of
+  the predicted scores and the softmax of the annotators' mean scores / temperature;
+  QD-DETR's query-dependent negatives add −log(1 − σ(s_neg)) over every clip;
 - the span and class losses are repeated on every earlier decoder layer (auxiliary losses).
 
 Sampling of the saliency pairs uses one seeded ``torch.Generator`` per sample so that a resumed
@@ -22,6 +26,11 @@ from .proposals import proposal_targets
 from .span_utils import cxw_to_xx, generalized_iou
 
 
+def _at_least_float32(x: torch.Tensor) -> torch.Tensor:
+    """Half-precision outputs (autocast) in float32; float32 and float64 as they are."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def _global_mean_count(count: float, device) -> float:
     """DETR's normalisation: total count over processes divided by the world size (≥ 1)."""
     value = torch.tensor([float(count)], device=device)
@@ -29,6 +38,67 @@ def _global_mean_count(count: float, device) -> float:
         dist.all_reduce(value)
         value = value / dist.get_world_size()
     return max(float(value.item()), 1.0)
+
+
+#: the saliency ranking losses (``LossConfig.saliency_loss``)
+SALIENCY_LOSSES = ("pair_hinge", "all_pairs", "listwise")
+
+#: the score given to padded clips inside a softmax: exp(it − any real score) is exactly 0, and
+#: a row without real clips stays finite (its terms are then masked out)
+_PAD_LOGIT = -1e9
+
+
+def all_pairs_hinge(scores: torch.Tensor, saliency: torch.Tensor, mask: torch.Tensor,
+                    margin: float) -> torch.Tensor:
+    """Margin ranking loss over every ordered pair of real clips (i, j) with y_i > y_j.
+
+    Per sample: mean over those pairs of max(0, margin − (s_i − s_j)); 0 for a sample without
+    such a pair (all real clips tie, or no real clip).
+
+    Args:
+        scores: (B, L) predicted clip scores; saliency: (B, L) mean annotator scores;
+        mask: (B, L) real clips.
+    Returns:
+        (B,) per-sample losses.
+    """
+    real = mask.to(scores.device).bool()
+    y = saliency.to(scores.device, scores.dtype)
+    pairs = (y[:, :, None] > y[:, None, :]) & real[:, :, None] & real[:, None, :]   # (B, L, L)
+    hinge = (margin - (scores[:, :, None] - scores[:, None, :])).clamp(min=0)
+    pairs = pairs.to(scores.dtype)
+    return (hinge * pairs).sum((1, 2)) / pairs.sum((1, 2)).clamp(min=1.0)
+
+
+def listwise_softmax_ce(scores: torch.Tensor, saliency: torch.Tensor, mask: torch.Tensor,
+                        temperature: float) -> torch.Tensor:
+    """ListNet: cross-entropy −Σ_i p_i log q_i over the real clips of each sample, with
+    p = softmax(y / temperature) (the annotators' mean scores y) and q = softmax(s).
+
+    Args:
+        scores: (B, L) predicted clip scores; saliency: (B, L) mean annotator scores;
+        mask: (B, L) real clips.
+    Returns:
+        (B,) per-sample losses (0 for a sample without real clips).
+    """
+    real = mask.to(scores.device).bool()
+    y = saliency.to(scores.device, scores.dtype)
+    target = torch.softmax((y / temperature).masked_fill(~real, _PAD_LOGIT), dim=1)
+    log_q = torch.log_softmax(scores.masked_fill(~real, _PAD_LOGIT), dim=1)
+    return -(target * log_q).masked_fill(~real, 0.0).sum(1)
+
+
+def pair_hinge(scores: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, valid: torch.Tensor,
+               margin: float) -> torch.Tensor:
+    """Moment-DETR's hinge on the picked pairs (:func:`saliency_pairs`):
+    max(0, margin + s_neg − s_pos) per (hard, easy) pair; 0 where ``valid`` is False.
+
+    Args:
+        scores: (B, L); pos, neg: (B, 2) clip indices; valid: (B,) bool.
+    Returns:
+        (B, 2) per-pair losses (Moment-DETR's batch loss is their sum / B).
+    """
+    hinge = (margin + scores.gather(1, neg) - scores.gather(1, pos)).clamp(min=0)
+    return hinge * valid[:, None]
 
 
 def saliency_pairs(saliency: torch.Tensor, mask: torch.Tensor, seeds: list[int] | None = None):
@@ -120,18 +190,18 @@ class Criterion:
 
     def saliency_loss(self, out: dict, saliency: torch.Tensor, mask: torch.Tensor,
                       seeds: list[int] | None) -> dict:
-        scores = out["saliency"].float()
-        pos, neg, valid = saliency_pairs(saliency, mask, seeds)
-        pos, neg, valid = pos.to(scores.device), neg.to(scores.device), valid.to(scores.device)
-        pos_scores, neg_scores = scores.gather(1, pos), scores.gather(1, neg)
-        hinge = (self.config.saliency_margin + neg_scores - pos_scores).clamp(min=0)
-        # Moment-DETR: sum / (B · pairs) · 2; samples without a relevant clip contribute 0
-        losses = {"saliency": (hinge * valid[:, None]).sum() / (scores.shape[0] * 2) * 2}
+        scores = _at_least_float32(out["saliency"])
+        if self.config.saliency_loss == "pair_hinge":
+            # Moment-DETR: sum / (B · pairs) · 2; samples without a relevant clip contribute 0
+            hinge = self._pair_hinge(scores, saliency, mask, seeds)
+            losses = {"saliency": hinge.sum() / (scores.shape[0] * 2) * 2}
+        else:
+            losses = {"saliency": self.ranking_loss(scores, saliency, mask, seeds).mean()}
         if self.config.loss_dense_saliency:
             # dense per-clip relevance (UMT / UniVTG): BCE of every real clip's score vs
             # "relevant" (mean annotator score > 0), averaged over the real clips
-            real = mask.to(scores.device).float()
-            target = (saliency.to(scores.device) > 0).float()
+            real = mask.to(scores.device, scores.dtype)
+            target = (saliency.to(scores.device) > 0).to(scores.dtype)
             bce = nnf.binary_cross_entropy_with_logits(scores, target, reduction="none")
             losses["dense_saliency"] = (bce * real).sum() / _global_mean_count(
                 float(real.sum()), scores.device)
@@ -139,6 +209,26 @@ class Criterion:
             neg_pair = -nnf.logsigmoid(-out["saliency_neg"].float())   # −log(1 − σ(s))
             losses["negative"] = (neg_pair * mask).sum(1).mean()
         return losses
+
+    def _pair_hinge(self, scores, saliency, mask, seeds) -> torch.Tensor:
+        pos, neg, valid = saliency_pairs(saliency, mask, seeds)
+        device = scores.device
+        return pair_hinge(scores, pos.to(device), neg.to(device), valid.to(device),
+                          self.config.saliency_margin)
+
+    def ranking_loss(self, scores: torch.Tensor, saliency: torch.Tensor, mask: torch.Tensor,
+                     seeds: list[int] | None = None) -> torch.Tensor:
+        """(B,) per-sample saliency ranking losses of the configured kind; their mean is the
+        batch's ``saliency`` term (Moment-DETR: samples without a relevant clip count as 0)."""
+        kind, margin = self.config.saliency_loss, self.config.saliency_margin
+        if kind == "pair_hinge":
+            return self._pair_hinge(scores, saliency, mask, seeds).sum(1)
+        if kind == "all_pairs":
+            return all_pairs_hinge(scores, saliency, mask, margin)
+        if kind == "listwise":
+            return listwise_softmax_ce(scores, saliency, mask, self.config.saliency_temperature)
+        raise ValueError(f"loss.saliency_loss: unknown kind {kind!r}; choose one of "
+                         f"{', '.join(SALIENCY_LOSSES)}")
 
     def __call__(self, out: dict, spans: list[torch.Tensor], saliency: torch.Tensor,
                  mask: torch.Tensor, seeds: list[int] | None = None):

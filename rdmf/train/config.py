@@ -28,6 +28,7 @@ from rdmf.data import DATASETS
 from rdmf.io import atomic_write_text
 from rdmf.model.fusion import FUSIONS
 from rdmf.model.heads import SaliencyHead
+from rdmf.model.losses import SALIENCY_LOSSES
 from rdmf.model.model import DECODER_QUERIES
 from rdmf.model.rd_fusion import RDSettings
 
@@ -92,6 +93,10 @@ class LossConfig:
     background_weight: float = 0.1
     loss_saliency: float = 1.0
     saliency_margin: float = 0.2
+    saliency_loss: str = "pair_hinge"   # "pair_hinge" (the reference: one hard + one easy pair),
+    #                                     "all_pairs" (hinge over every pair of clips whose scores
+    #                                     differ), "listwise" (ListNet softmax cross-entropy)
+    saliency_temperature: float = 1.0   # listwise: target = softmax(mean annotator score / this)
     loss_dense_saliency: float = 0.0    # dense BCE of the saliency score vs relevant clips (UMT/UniVTG); 0 = off
     query_negatives: bool = False       # QD-DETR: text rolled by one inside the batch
     loss_negative: float = 1.0
@@ -223,6 +228,13 @@ def validate(config: RunConfig) -> RunConfig:
     if not (config.loss.loss_dense_saliency >= 0):
         raise ValueError(f"config.loss.loss_dense_saliency must be ≥ 0, got "
                          f"{config.loss.loss_dense_saliency}")
+    if config.loss.saliency_loss not in SALIENCY_LOSSES:
+        raise ValueError(f"config.loss.saliency_loss: unknown kind {config.loss.saliency_loss!r}; "
+                         f"choose one of {', '.join(SALIENCY_LOSSES)}")
+    if not (math.isfinite(config.loss.saliency_temperature)
+            and config.loss.saliency_temperature > 0):
+        raise ValueError(f"config.loss.saliency_temperature must be a finite number > 0, got "
+                         f"{config.loss.saliency_temperature}")
     if model.fusion == "rd":
         model.rd.validate()
     return config
@@ -329,12 +341,14 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the reference protocol of Moment-DETR / QD-DETR on QVHighlights
     "qvhighlights": {"data": {"dataset": "qvhighlights"}},
     # QD-DETR's TVSum script: one model per domain, batch 4, lr 1e-3, 2000 epochs, HD only, no cap
+    # (the saliency loss: every pair of clips whose scores differ, rather than the reference's
+    # one pair per video, which is exactly 0 in ~90 % of TVSum steps; docs/training.md)
     "tvsum": {"data": {"dataset": "tvsum", "max_clips": None, "domain": "BK"},
-              "model": {"hd_only": True},
+              "model": {"hd_only": True}, "loss": {"saliency_loss": "all_pairs"},
               "optim": {"batch_size": 4, "lr": 1e-3, "epochs": 2000}},
     # YouTube Highlights: same recipe as TVSum (one model per domain, HD only, no cap)
     "youtube": {"data": {"dataset": "youtube", "max_clips": None, "domain": "dog"},
-                "model": {"hd_only": True},
+                "model": {"hd_only": True}, "loss": {"saliency_loss": "all_pairs"},
                 "optim": {"batch_size": 4, "lr": 1e-3, "epochs": 2000}},
 }
 

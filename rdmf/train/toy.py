@@ -43,3 +43,19 @@ def toy_samples(n: int, *, seed: int = 0, num_clips: int = 12, video_dim: int = 
             windows_s=np.array([[start * clip_len_s, (start + width) * clip_len_s]], np.float32),
             saliency=saliency))
     return samples
+
+
+def toy_highlight_samples(n: int, *, seed: int = 0, annotators: int = 5, **kwargs) -> list[Sample]:
+    """:func:`toy_samples` labelled as TVSum is: every clip scored 1-5 by ``annotators`` users,
+    higher inside the planted moment; no windows (highlight detection only)."""
+    rng = np.random.default_rng(seed + 7919)
+    samples = toy_samples(n, seed=seed, **kwargs)
+    for sample in samples:
+        L = sample.num_clips
+        start, end = (sample.windows_s[0] / (sample.duration_s / L)).astype(int)
+        base = np.full(L, 1.5)
+        base[start:end] = 3.5
+        scores = np.clip(np.rint(base[:, None] + rng.normal(size=(L, annotators))), 1, 5)
+        sample.saliency = scores.astype(np.float32)
+        sample.windows_s = np.zeros((0, 2), np.float32)
+    return samples
