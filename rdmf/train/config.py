@@ -29,6 +29,7 @@ from rdmf.io import atomic_write_text
 from rdmf.model.fusion import FUSIONS
 from rdmf.model.heads import SaliencyHead
 from rdmf.model.model import DECODER_QUERIES
+from rdmf.model.rd_fusion import RETIRED_FIELDS as RETIRED_RD_FIELDS
 from rdmf.model.rd_fusion import RDSettings
 
 
@@ -379,6 +380,13 @@ def _build(cls: type, data: Any, prefix: str, source: str):
                          f"got {data!r}")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(prefix + k for k in set(data) - set(known))
+    retired = [name for name in unknown
+               if prefix == "model.rd." and name[len(prefix):] in RETIRED_RD_FIELDS]
+    if retired:
+        raise ValueError(f"{source}: {', '.join(retired)} belong(s) to the earlier RD-layer "
+                         "layout (sigmoid-squashed kinetics, diffusion number r ≤ r_max); this "
+                         "version learns log F, log k, log Du, log σ, log dt (docs/design.md §4) "
+                         "and cannot load that run: retrain, or use the version that wrote it")
     if unknown:
         raise ValueError(f"{source}: unknown field(s) {', '.join(unknown)}")
     clean = {}
