@@ -284,8 +284,11 @@ class RDFusion(nn.Module):
         s = self.settings
         reaction = s.reaction if reaction is None else reaction
         F, k, Du, Dv, dt = kin["F"], kin["k"], kin["Du"], kin["Dv"], kin["dt"]
+        scheme = s.scheme
         if not s.diffusion:
             Du, Dv = torch.zeros_like(Du), torch.zeros_like(Dv)
+            if scheme == "dct":   # the same step with Du = Dv = 0, exactly local (no transform)
+                scheme = "semi_implicit"
         if not reaction:
             # diffusion only: both fields diffuse as one "u" with v ≡ 0 and F = k = 0, for which
             # the Gray-Scott step reduces exactly to (explicit or exact) diffusion
@@ -293,9 +296,9 @@ class RDFusion(nn.Module):
             both = torch.cat([u0, v0], dim=1)
             fields, _ = rd_integrate(
                 both, torch.zeros_like(both), zero, zero, torch.cat([Du, Dv]), zero, dt,
-                self.steps, mask, scheme=s.scheme, on_violation=s.explicit_on_violation)
+                self.steps, mask, scheme=scheme, on_violation=s.explicit_on_violation)
             return fields[:, : self.channels], fields[:, self.channels:]
-        return rd_integrate(u0, v0, F, k, Du, Dv, dt, self.steps, mask, scheme=s.scheme,
+        return rd_integrate(u0, v0, F, k, Du, Dv, dt, self.steps, mask, scheme=scheme,
                             on_violation=s.explicit_on_violation)
 
     def seeds(self, video, video_mask, text, text_mask):
