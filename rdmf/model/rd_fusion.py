@@ -146,6 +146,31 @@ class RDSettings:
         return self
 
 
+def upgrade_earlier_layout(rd: dict) -> dict:
+    """A complete ``model.rd`` record of the earlier layout (sigmoid-squashed kinetics, diffusion
+    number r = Du dt ≤ r_max, no space feed, residual read-out) re-expressed in this one's fields,
+    so that the configs of its runs still load (their weights do not: see
+    :func:`rdmf.train.engine.load_weights`). Same scheme, F, k, σ, dt ranges and initial values;
+    the diffusion bound becomes Du ≤ r_max min(1, σ_min) / dt_max, the initial reach
+    sqrt(2 r_init K) (capped by that bound); space feed off, residual read-out."""
+    rd = dict(rd)
+    r_max, r_init = float(rd.pop("r_max")), float(rd.pop("r_init"))
+    old = {"scheme": "semi_implicit", "dt_range": (0.05, 2.0), "dt_init": 1.0,
+           "F_init": (0.02, 0.06), "k_init": (0.045, 0.065), "sigma_range": (1.0, 10.0),
+           "sigma_init": 2.0, "steps": 8, "space_feed": False, "readout": "residual"}
+    for key, value in old.items():
+        rd.setdefault(key, value)
+    dt_hi, sigma_lo = float(rd["dt_range"][1]), float(rd["sigma_range"][0])
+    steps, dt_init = max(int(rd["steps"]), 1), float(rd["dt_init"])
+    Du_hi = min(r_max, 0.5 - 2 * BOUND_MARGIN) * min(1.0, sigma_lo) / dt_hi
+    Du_lo = min(1e-4, Du_hi)
+    rd.setdefault("Du_range", (Du_lo, Du_hi))
+    reach = min(math.sqrt(2 * r_init * steps), math.sqrt(2 * steps * dt_init * Du_hi))
+    reach = max(reach, math.sqrt(2 * steps * dt_init * Du_lo))
+    rd.setdefault("reach_init", (reach, reach))
+    return rd
+
+
 def initial_Du(reach: float, steps: int, dt: float) -> float:
     """Du giving a diffusion reach sqrt(2 Du T) of ``reach`` clips over T = max(K, 1) dt."""
     return reach ** 2 / (2 * max(int(steps), 1) * dt)
