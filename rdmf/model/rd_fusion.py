@@ -71,7 +71,7 @@ class RDSettings:
     learn_kinetics: bool = True
     F_range: tuple[float, float] = (0.001, 0.1)
     k_range: tuple[float, float] = (0.001, 0.1)
-    Du_range: tuple[float, float] = (1e-3, 20.0)
+    Du_range: tuple[float, float] = (1e-3, 100.0)
     sigma_range: tuple[float, float] = (1.0, 10.0)
     dt_range: tuple[float, float] = (0.05, 20.0)
     F_init: tuple[float, float] = (0.035, 0.05)
@@ -300,9 +300,10 @@ class RDFusion(nn.Module):
     # --- the one call into the numerics: the fused Triton kernel on CUDA where it applies, the
     # PyTorch reference integrator (rdmf.numerics.integrate) otherwise ------------------------
     def integrate_fields(self, u0: torch.Tensor, v0: torch.Tensor, kin: dict[str, torch.Tensor],
-                         mask: torch.Tensor, *, reaction: bool | None = None
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
-        """K steps of the configured scheme. u0, v0 (B, C, L) float32, mask (B, L) -> (u_K, v_K).
+                         mask: torch.Tensor, *, reaction: bool | None = None,
+                         return_trajectory: bool = False):
+        """K steps of the configured scheme. u0, v0 (B, C, L) float32, mask (B, L) -> (u_K, v_K)
+        (and the list of (u, v) after every step with ``return_trajectory``).
 
         ``reaction=False`` integrates diffusion only whatever the settings (the linear smoother
         the diagnostics compare with)."""
@@ -319,12 +320,18 @@ class RDFusion(nn.Module):
             # the Gray-Scott step reduces exactly to (explicit or exact) diffusion
             zero = torch.zeros((), dtype=u0.dtype, device=u0.device)
             both = torch.cat([u0, v0], dim=1)
-            fields, _ = rd_integrate(
+            out = rd_integrate(
                 both, torch.zeros_like(both), zero, zero, torch.cat([Du, Dv]), zero, dt,
-                self.steps, mask, scheme=scheme, on_violation=s.explicit_on_violation)
-            return fields[:, : self.channels], fields[:, self.channels:]
+                self.steps, mask, scheme=scheme, on_violation=s.explicit_on_violation,
+                return_trajectory=return_trajectory)
+            C = self.channels
+            if return_trajectory:
+                return (out[0][:, :C], out[0][:, C:],
+                        [(a[:, :C], a[:, C:]) for a, _ in out[2]])
+            return out[0][:, :C], out[0][:, C:]
         return rd_integrate(u0, v0, F, k, Du, Dv, dt, self.steps, mask, scheme=scheme,
-                            on_violation=s.explicit_on_violation)
+                            on_violation=s.explicit_on_violation,
+                            return_trajectory=return_trajectory)
 
     def seeds(self, video, video_mask, text, text_mask):
         """Seeds u0, v0 (B, C, L), the pooled query (B, d) and each clip's match with the query
