@@ -354,3 +354,37 @@ def test_ablation_figure_labels_failed_runs():
     assert ticks == ["default", "explicit_euler (failed)"]
     assert sum(t.get_text() == "failed: no result" for ax in fig.axes for t in ax.texts) == 2
     plt.close(fig)
+
+
+def _diagnosed_model(**changes):
+    from rdmf.model import build_model
+    from rdmf.train.config import run_config
+    torch.manual_seed(0)
+    return build_model(run_config(fusion="rd", hidden=32, heads=4, ffn_dim=64, rd_channels=6,
+                                  video_dim=16, text_dim=8, **changes).model)
+
+
+def test_rd_diagnostics_on_a_tiny_model():
+    from rdmf.experiments import analysis as A
+    from rdmf.train.toy import toy_samples
+    samples = toy_samples(3, seed=0)
+    model = _diagnosed_model()
+    r2 = A.affine_r2(model, samples)
+    assert r2.shape == (3,) and np.all((r2 <= 1 + 1e-9) & (r2 > -1))
+    # without reaction, v_K IS the linearly diffused v0: R² = 1
+    assert np.allclose(A.affine_r2(_diagnosed_model(rd_reaction=False), samples), 1.0, atol=1e-6)
+    reaches = A.learned_reaches(model)
+    assert np.allclose(reaches["u"], np.geomspace(1, 16, 6), rtol=1e-4)
+    assert np.allclose(reaches["v"], reaches["u"] / np.sqrt(2), rtol=1e-4)
+    kin = A.effective_kinetics(model, samples)
+    assert kin["F"].shape == (3, 6) and len(kin["F_clips"]) == 3
+    assert kin["F_clips"][1].shape == (6, samples[1].num_clips)
+    assert np.all(kin["T(F+k)"] > 4)
+    flash = A.flash_response(model, run=8)
+    assert flash["single"].shape == (6,) and np.all(flash["none"] == 0)
+    # the long-reach channels dissolve an isolated seed but keep a run of seeds
+    assert flash["ratio"][-1] > 10 and flash["run"][-1] > 0.2
+    fields = A.field_trajectories(model, samples)
+    assert fields["u"].shape[0] == model.fusion.rd.steps + 1
+    with pytest.raises(ValueError, match="run"):
+        A.flash_response(model, run=0)

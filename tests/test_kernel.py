@@ -300,3 +300,34 @@ def test_no_grad_call_stores_no_checkpoints(monkeypatch):
     assert not out[0].requires_grad
     dispatch.integrate_fused(*leaves, 9, mask)
     assert calls == [None, dispatch.CHECKPOINT_EVERY]
+
+
+@pytest.mark.parametrize("scheme, space_varying", [("dct", False), ("dct", True),
+                                                    ("semi_implicit", True)])
+def test_schemes_the_kernel_lacks_fall_back_to_the_reference_explicitly(monkeypatch, caplog,
+                                                                        scheme, space_varying):
+    """The fused kernel implements ``semi_implicit`` with lattice-constant kinetics only: on CUDA,
+    the layer's default ``dct`` scheme and its space-varying feed F(x) run on the PyTorch
+    reference, and the dispatcher counts and logs the fallback."""
+    import logging
+    monkeypatch.setattr(dispatch, "FALLBACKS", type(dispatch.FALLBACKS)())
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))
+    monkeypatch.setattr(dispatch, "triton_available", lambda: True)
+    called = []
+    monkeypatch.setattr(dispatch, "integrate_fused", lambda *a, **kw: called.append(1))
+    inputs, mask = make_case(2, 3, 7)
+    u0, v0, F, k, Du, Dv, dt = inputs
+    if space_varying:
+        F = torch.rand(2, 3, 7, dtype=u0.dtype) * 0.05 + 0.01
+    with caplog.at_level(logging.INFO, logger="rdmf.kernels"):
+        got = dispatch.integrate(u0, v0, F, k, Du, Dv, dt, 3, mask, scheme=scheme,
+                                 on_violation="warn")
+        dispatch.integrate(u0, v0, F, k, Du, Dv, dt, 3, mask, scheme=scheme, on_violation="warn")
+    want = reference_integrate(u0, v0, F, k, Du, Dv, dt, 3, mask, scheme=scheme,
+                               on_violation="warn")
+    assert not called
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    reason = f"scheme={scheme!r}" if scheme != "semi_implicit" else "space-varying kinetics"
+    (key, count), = dispatch.FALLBACKS.items()
+    assert key.startswith(reason) and count == 2
+    assert sum("fused Gray-Scott kernel not used" in r.getMessage() for r in caplog.records) == 1

@@ -172,3 +172,19 @@ def test_dispersion_bad_kinetics(kwargs, match):
         discrete_dispersion(**args, N=10)
     with pytest.raises(ValueError, match=match):
         min_unstable_length(**args)
+
+
+def test_splitting_invariant_region_holds_for_any_dt_and_D():
+    import sympy as sp
+    from rdmf.theory import splitting_invariant_region
+    R = splitting_invariant_region(5)
+    assert R.verify()
+    # the reaction substep is the semi-implicit step with r = 0: no diffusion term is left
+    assert not {s.name for s in R.reaction.u_le_one[1].free_symbols} & {"r_u", "u_l", "u_r"}
+    D = sp.Symbol("D", nonnegative=True)
+    assert R.generator[0, 0] == -D and R.generator[2, :] == sp.Matrix([[0, D, -2 * D, D, 0]])
+    # a generator with a negative off-diagonal entry (anti-diffusion) is not Markov
+    bad = type(R)(R.reaction, R.generator, R.row_sums, R.shifted - 3 * D * sp.ones(5, 5))
+    assert not bad.verify()
+    with pytest.raises(ValueError, match="n must be"):
+        splitting_invariant_region(1)

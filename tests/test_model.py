@@ -171,3 +171,52 @@ def test_dense_saliency_loss_is_bce_over_the_real_clips():
     assert abs(float(total_on - total_off) - 2.0 * float(expected)) < 1e-5
     with pytest.raises(ValueError, match="loss_dense_saliency"):
         run_config(**SMALL, loss_dense_saliency=-1.0)
+
+
+def test_rd_kinetics_get_their_own_optimiser_group():
+    from rdmf.train.engine import build_parts, kinetic_parameter_names
+    config = run_config(fusion="rd", lr=2e-4, weight_decay=1e-3, rd_kinetics_lr_mult=7.0,
+                        **SMALL)
+    parts = build_parts(config, torch.device("cpu"))
+    names = kinetic_parameter_names(parts.model)
+    assert {n.rsplit(".", 1)[1] for n in names} == {"log_F", "log_k", "log_Du", "log_sigma",
+                                                    "log_dt", "feed_gain"}
+    weights, kinetics = parts.optimizer.param_groups
+    assert kinetics["name"] == "rd_kinetics"
+    assert kinetics["lr"] == pytest.approx(2e-4 * 7.0) and kinetics["weight_decay"] == 0.0
+    assert weights["lr"] == pytest.approx(2e-4) and weights["weight_decay"] == pytest.approx(1e-3)
+    params = dict(parts.model.named_parameters())
+    assert {id(p) for p in kinetics["params"]} == {id(params[n]) for n in names}
+    assert len(weights["params"]) + len(kinetics["params"]) == len(params)
+    # fixed kinetics and other fusions: one group
+    fixed = run_config(fusion="rd", rd_learn_kinetics=False, rd_text_kinetics=False,
+                       rd_space_feed=False, **SMALL)
+    assert len(build_parts(fixed, torch.device("cpu")).optimizer.param_groups) == 1
+    assert len(build_parts(run_config(fusion="concat", **SMALL),
+                           torch.device("cpu")).optimizer.param_groups) == 1
+
+
+def test_saliency_readout_adds_the_rd_logit():
+    model = _model("rd", rd_readout="saliency")
+    batch = collate(toy_samples(3, seed=1))
+    args = (batch.video, batch.video_mask, batch.text, batch.text_mask)
+    before = model(*args)["saliency"]
+    with torch.no_grad():
+        model.fusion.rd.saliency_readout.bias.fill_(0.5)
+    assert torch.allclose(model(*args)["saliency"], before + 0.5, atol=1e-5)
+
+
+def test_weights_of_the_earlier_rd_layout_give_a_clear_error():
+    from rdmf.model.rd_fusion import upgrade_earlier_layout
+    from rdmf.train.engine import load_weights
+    model = _model("rd")
+    old = {k.replace("log_F", "raw_F"): v for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="ckpt: weights of the earlier RD-layer layout"):
+        load_weights(model, old, "run/best.ckpt")
+    with pytest.raises(ValueError, match="ckpt: weights do not match"):
+        load_weights(model, {"x": torch.zeros(1)}, "run/best.ckpt")
+    # a stored config of that layout still loads (re-expressed; residual read-out, no space feed)
+    config = run_config({"model.rd": {"r_max": 0.45, "r_init": 0.25, "steps": 8,
+                                      "scheme": "semi_implicit"}})
+    assert config.model.rd.readout == "residual" and config.model.rd.Du_range[1] == pytest.approx(0.225)
+    assert upgrade_earlier_layout({"r_max": 0.45, "r_init": 0.25})["reach_init"][0] <= 2.0

@@ -147,8 +147,10 @@ def test_config_yaml_round_trip_and_errors(tmp_path):
         from_dict({**to_dict(config), "learning_rate": 1})
     with pytest.raises(ValueError, match="unknown preset 'imagenet'"):
         preset("imagenet")
-    with pytest.raises(ValueError, match="rd_r_max"):
-        run_config(rd_r_max=0.7)
+    with pytest.raises(ValueError, match="rd_Du_range"):
+        run_config(rd_scheme="semi_implicit")          # explicit diffusion, uncapped reach
+    with pytest.raises(ValueError, match="model.rd.r_max.*Du_range"):
+        run_config(rd_r_max=0.7)                        # a field of the earlier layout
     (tmp_path / "bad.yaml").write_text("epochs: [1, 2\n")
     with pytest.raises(ValueError, match="bad.yaml: line 2, column 1: malformed YAML"):
         load_config(tmp_path / "bad.yaml")

@@ -29,7 +29,7 @@ def test_train_then_evaluate_on_the_synthetic_set(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "--run-dir", "{tmp}/x", "--set", "fusion=gated"], "unknown fusion 'gated'"),
-    (["train", "--run-dir", "{tmp}/x", "--set", "rd_r_max=0.8"], "rd_r_max"),
+    (["train", "--run-dir", "{tmp}/x", "--set", "rd_scheme=explicit"], "rd_Du_range"),
     (["train", "--run-dir", "{tmp}/x", "--set", "no_such_field=1"], "unknown field(s) no_such_field"),
     (["evaluate", "{tmp}/missing"], "no such checkpoint or run folder"),
 ])

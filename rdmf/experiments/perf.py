@@ -86,7 +86,7 @@ def fusion_throughput(fusion: str, *, batch: int = 8, clips: int = 75, hidden: i
 
 
 def rd_step_cost(K_values, *, batch: int = 32, channels: int = 16, clips: int = 75,
-                 scheme: str = "semi_implicit", repeats: int = 3) -> list[dict]:
+                 scheme: str = "dct", repeats: int = 3) -> list[dict]:
     """Forward and forward+backward time of the RD integration alone vs the number of steps K."""
     from rdmf import numerics
     g = torch.Generator().manual_seed(0)

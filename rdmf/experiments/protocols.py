@@ -36,28 +36,42 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "default": {},
     "no_diffusion": {"model.rd.diffusion": False},
     "no_reaction": {"model.rd.reaction": False},
+    "K0": {"model.rd.steps": 0},
     "K1": {"model.rd.steps": 1},
     "K4": {"model.rd.steps": 4},
     "K16": {"model.rd.steps": 16},
-    "fixed_kinetics": {"model.rd.learn_kinetics": False, "model.rd.text_kinetics": False},
+    # diffusion of the seeds with the initial reaches (1–16 clips), nothing learned, no reaction
+    "linear_smoother": {"model.rd.reaction": False, "model.rd.learn_kinetics": False,
+                        "model.rd.text_kinetics": False, "model.rd.space_feed": False},
+    "fixed_kinetics": {"model.rd.learn_kinetics": False, "model.rd.text_kinetics": False,
+                       "model.rd.space_feed": False},
     "no_text_kinetics": {"model.rd.text_kinetics": False},
-    "explicit_euler": {"model.rd.scheme": "explicit"},
-    # the reference dt range (≤ 2) breaks explicit Euler's step condition at once; this variant
-    # keeps dt where dt (v² + F) ≤ 1 − 2 r can hold for v ≤ 1
-    "explicit_euler_small_dt": {"model.rd.scheme": "explicit", "model.rd.dt_range": (0.05, 0.45),
-                                "model.rd.dt_init": 0.4},
-    "dct_splitting": {"model.rd.scheme": "dct"},
+    "no_space_feed": {"model.rd.space_feed": False},
+    "readout_residual": {"model.rd.readout": "residual"},
+    "readout_saliency": {"model.rd.readout": "saliency"},
+    # the explicit-diffusion schemes need r = Du dt < 1/2: Du ≤ 0.12, dt ≤ 4 (reach ≤ 2.8 clips)
+    "semi_implicit": {"model.rd.scheme": "semi_implicit", "model.rd.Du_range": (1e-3, 0.12),
+                      "model.rd.dt_range": (0.05, 4.0), "model.rd.dt_init": 4.0,
+                      "model.rd.reach_init": (1.0, 2.75)},
+    # the same bound; dt ≤ 0.45 keeps dt (v² + F) ≤ 1 − 2 r possible for v ≤ 1
+    "explicit_euler_small_dt": {"model.rd.scheme": "explicit", "model.rd.Du_range": (1e-3, 0.5),
+                                "model.rd.dt_range": (0.05, 0.45), "model.rd.dt_init": 0.4,
+                                "model.rd.reach_init": (1.0, 1.75)},
 }
 ABLATION_LABELS = {
-    "default": "RDMF (semi-implicit, K = 8, learnable + text-conditioned kinetics)",
+    "default": "RDMF (DCT diffusion + semi-implicit reaction, K = 8, learnable + "
+               "text-conditioned kinetics, space-varying feed, gate read-out)",
     "no_diffusion": "no diffusion (Du = Dv = 0)",
     "no_reaction": "no reaction (diffusion only)",
-    "K1": "K = 1", "K4": "K = 4", "K16": "K = 16",
-    "fixed_kinetics": "fixed kinetics (not learned, no text shift)",
+    "K0": "K = 0 (read-out of the seeds)", "K1": "K = 1", "K4": "K = 4", "K16": "K = 16",
+    "linear_smoother": "fixed linear smoother of the seeds (diffusion, reaches 1–16 clips)",
+    "fixed_kinetics": "fixed kinetics (not learned, no text shift, no space feed)",
     "no_text_kinetics": "learnable kinetics, no text conditioning",
-    "explicit_euler": "explicit Euler (reference dt range ≤ 2)",
+    "no_space_feed": "feed constant along the clips",
+    "readout_residual": "residual read-out LayerNorm(X + W_o [u; v])",
+    "readout_saliency": "v_K read out as a saliency logit",
+    "semi_implicit": "explicit diffusion + semi-implicit reaction (reach ≤ 2.75 clips)",
     "explicit_euler_small_dt": "explicit Euler, dt ≤ 0.45",
-    "dct_splitting": "DCT diffusion + reaction splitting",
 }
 
 

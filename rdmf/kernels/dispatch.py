@@ -8,12 +8,17 @@ The fused path is taken when all of these hold:
 - ``FUSED_ENABLED`` (environment ``RDMF_FUSED_RD=0`` turns it off);
 - the state is on a CUDA device and Triton imports (on the CPU: never, except through
   :func:`integrate_fused` under ``TRITON_INTERPRET=1``, which the tests use);
-- ``scheme="semi_implicit"``, ``boundary="reflecting"``, no ``return_trajectory``;
+- ``scheme="semi_implicit"``, ``boundary="reflecting"``, no ``return_trajectory``, kinetics
+  constant along the lattice (scalar, (C,) or (B, C); a space-varying feed F(x) is not fused);
 - (B, C, L) with B·C ≥ 1, 1 ≤ L ≤ 4096, a floating dtype, and a mask whose real clips come first.
 
-Deliberate choices (another scheme, periodic boundaries, a trajectory, a CPU tensor) fall back
-silently; a CUDA state whose shape/dtype/mask the kernel cannot take falls back with a warning,
-once per reason. With ``check=True`` a non-finite value on a real site of ``u0`` or ``v0`` raises a
+The kernel implements the ``semi_implicit`` scheme only. The RD layer's default scheme ``dct``
+(exact diffusion + reaction, :mod:`rdmf.numerics.dct`) and its space-varying feed therefore run
+on the PyTorch reference on every device: a CUDA call that falls back for such a deliberate
+choice (another scheme, periodic boundaries, a trajectory, space-varying kinetics) is counted in
+:data:`FALLBACKS` (reason -> calls) and logged once per reason at INFO level on the
+``rdmf.kernels`` logger; a CUDA state whose shape/dtype/mask the kernel cannot take falls back
+with a warning, once per reason. CPU tensors always take the reference (not counted). With ``check=True`` a non-finite value on a real site of ``u0`` or ``v0`` raises a
 ValueError on both paths (one host sync); padded sites may hold anything: the kernel never reads
 them into real sites or into the parameter gradients.
 
@@ -23,8 +28,10 @@ become the default float dtype, and u0/v0 of different dtypes are promoted to a 
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
+from collections import Counter
 
 import torch
 
@@ -37,6 +44,9 @@ USE_GATHER: bool | None = None  # True: tl.gather exchange (slow to compile for 
 FUSED_ENABLED = os.environ.get("RDMF_FUSED_RD", "1") != "0"
 FUSED_CALLS = 0  # how many calls took the fused path (the benchmarks report it)
 _WARNED: set[str] = set()
+#: CUDA calls that fell back to the PyTorch reference, by reason (deliberate choices and limits)
+FALLBACKS: Counter[str] = Counter()
+_LOGGER = logging.getLogger("rdmf.kernels")
 _TRITON_ERROR: str | None = None
 
 
@@ -71,14 +81,21 @@ def mask_lengths(mask: torch.Tensor | None, B: int, L: int, device) -> torch.Ten
     return lengths.to(torch.int32).contiguous()
 
 
+def _space_varying(params) -> bool:
+    return any(isinstance(p, torch.Tensor) and p.dim() == 3 and p.shape[-1] > 1 for p in params)
+
+
 def unsupported_reason(u0: torch.Tensor, v0: torch.Tensor, *, scheme: str, boundary: str,
-                       return_trajectory: bool) -> tuple[str, bool] | None:
+                       return_trajectory: bool, params=()) -> tuple[str, bool] | None:
     """Why the fused kernel cannot run this call: (reason, warn?) or None when it can.
 
     ``warn`` is True for limits of the kernel (shape, dtype), False for deliberate choices.
+    ``params``: the kinetics (F, k, Du, Dv, dt), checked for variation along the lattice.
     """
     if scheme != "semi_implicit":
-        return f"scheme={scheme!r}", False
+        return f"scheme={scheme!r} (the kernel implements 'semi_implicit' only)", False
+    if _space_varying(params):
+        return "space-varying kinetics (B, C, L)", False
     if boundary != "reflecting":
         return f"boundary={boundary!r}", False
     if return_trajectory:
@@ -143,7 +160,7 @@ def integrate_fused(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="ref
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps}")
     why = unsupported_reason(u0, v0, scheme=scheme, boundary=boundary,
-                             return_trajectory=return_trajectory)
+                             return_trajectory=return_trajectory, params=(F, k, Du, Dv, dt))
     if why is not None:
         raise ValueError(f"the fused kernel does not support this call: {why[0]}")
     u0, v0 = _normalise_states(u0, v0)
@@ -177,10 +194,11 @@ def integrate(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="reflectin
     if not (FUSED_ENABLED and isinstance(u0, torch.Tensor) and u0.is_cuda):
         return reference.integrate(u0, v0, F, k, Du, Dv, dt, steps, mask, **kwargs)
     if not triton_available():
+        FALLBACKS["Triton unavailable"] += 1
         _warn_once(f"Triton unavailable: {_TRITON_ERROR}")
         return reference.integrate(u0, v0, F, k, Du, Dv, dt, steps, mask, **kwargs)
     why = unsupported_reason(u0, v0, scheme=scheme, boundary=boundary,
-                             return_trajectory=return_trajectory)
+                             return_trajectory=return_trajectory, params=(F, k, Du, Dv, dt))
     if why is None and mask is not None and mask.dim() == 2 and mask.shape == (
             u0.shape[0], u0.shape[2]):
         if mask_lengths(mask, u0.shape[0], u0.shape[2], u0.device) is None:
@@ -188,6 +206,10 @@ def integrate(u0, v0, F, k, Du, Dv, dt, steps, mask=None, *, boundary="reflectin
     if why is not None:
         if why[1]:
             _warn_once(why[0])
+        elif why[0] not in FALLBACKS:
+            _LOGGER.info("fused Gray-Scott kernel not used (%s): the PyTorch integrator runs "
+                         "this call", why[0])
+        FALLBACKS[why[0]] += 1
         return reference.integrate(u0, v0, F, k, Du, Dv, dt, steps, mask, **kwargs)
     global FUSED_CALLS
     FUSED_CALLS += 1

@@ -5,7 +5,9 @@
 - ``cross_attention`` QD-DETR: text-to-video cross-attention layers before the encoder.
 
 Every fusion maps video X (B, L, d), text T (B, N, d) and their masks to the encoder's input
-tokens, their mask and positions (B, S, d); the first L tokens are always the clips.
+tokens, their mask and positions (B, S, d) — the first L tokens are always the clips — and a
+per-clip saliency logit (B, L) to add to the saliency head's, or None (only RDMF with
+``readout = "saliency"`` has one).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class ConcatFusion(nn.Module):
         tokens = torch.cat([video, text], dim=1)
         mask = torch.cat([video_mask, text_mask], dim=1)
         pos = torch.cat([video_pos, torch.zeros_like(text)], dim=1)
-        return tokens, mask, pos
+        return tokens, mask, pos, None
 
 
 class CrossAttentionFusion(nn.Module):
@@ -40,18 +42,22 @@ class CrossAttentionFusion(nn.Module):
     def forward(self, video, video_mask, text, text_mask, video_pos):
         for layer in self.layers:
             video = layer(video, video_pos, text, text_mask)
-        return video, video_mask, video_pos
+        return video, video_mask, video_pos, None
 
 
 class RDFusionTokens(nn.Module):
-    """RDMF as a fusion: H = LayerNorm(X + W_o [u_K ; v_K]); the encoder sees clips only."""
+    """RDMF as a fusion: the layer's read-out of u_K, v_K (:mod:`rdmf.model.rd_fusion`); the
+    encoder sees clips only."""
 
     def __init__(self, dim: int, settings: RDSettings):
         super().__init__()
         self.rd = RDFusion(dim, settings)
 
     def forward(self, video, video_mask, text, text_mask, video_pos):
-        return self.rd(video, video_mask, text, text_mask), video_mask, video_pos
+        if self.rd.saliency_readout is None:
+            return self.rd(video, video_mask, text, text_mask), video_mask, video_pos, None
+        fused, fields = self.rd(video, video_mask, text, text_mask, return_fields=True)
+        return fused, video_mask, video_pos, fields["saliency"]
 
 
 def build_fusion(name: str, *, dim: int, heads: int, ffn_dim: int, dropout: float,

@@ -62,23 +62,29 @@ class MomentModel(nn.Module):
 
     def encode(self, video, video_mask, text, text_mask):
         """Projected, fused and encoded tokens: memory (B, S, d), mask (B, S), pos (B, S, d),
-        and the pooled projected query (B, d)."""
+        the pooled projected query (B, d), and the fusion's saliency logit (B, L) or None."""
         x = self.video_proj(video)
         t = self.text_proj(text)
         pos = sine_positions(video_mask, x.shape[-1]).to(x.dtype)
-        tokens, mask, token_pos = self.fusion(x, video_mask, t, text_mask, pos)
-        return self.encoder(tokens, mask, token_pos), mask, token_pos, masked_mean(t, text_mask)
+        tokens, mask, token_pos, clip_logit = self.fusion(x, video_mask, t, text_mask, pos)
+        return (self.encoder(tokens, mask, token_pos), mask, token_pos, masked_mean(t, text_mask),
+                clip_logit)
+
+    def saliency(self, memory, query, clip_logit, L: int) -> torch.Tensor:
+        """(B, L) saliency: the head's score of the encoded clips plus the fusion's own logit."""
+        scores = self.saliency_head(memory[:, :L], query)
+        return scores if clip_logit is None else scores + clip_logit.to(scores.dtype)
 
     def forward(self, video: torch.Tensor, video_mask: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor, negatives: bool = False) -> dict:
         _check_inputs(video, video_mask, text, text_mask, self.config)
         L = video.shape[1]
-        memory, mask, pos, query = self.encode(video, video_mask, text, text_mask)
-        out = {"saliency": self.saliency_head(memory[:, :L], query)}
+        memory, mask, pos, query, clip_logit = self.encode(video, video_mask, text, text_mask)
+        out = {"saliency": self.saliency(memory, query, clip_logit, L)}
         if negatives:
             neg_text, neg_mask = text.roll(1, dims=0), text_mask.roll(1, dims=0)
-            neg_memory, _, _, neg_query = self.encode(video, video_mask, neg_text, neg_mask)
-            out["saliency_neg"] = self.saliency_head(neg_memory[:, :L], neg_query)
+            neg_memory, _, _, neg_query, neg_logit = self.encode(video, video_mask, neg_text, neg_mask)
+            out["saliency_neg"] = self.saliency(neg_memory, neg_query, neg_logit, L)
         if not self.hd_only:
             prior = None                    # proposals: their foreground logits, (B, Q)
             if self.decoder_queries == "proposals":

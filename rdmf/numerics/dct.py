@@ -105,6 +105,11 @@ class DiffusionPropagator:
 
     ``__call__(x)`` maps a (B, C, L) field to (B, C, L); padded sites are returned unchanged.
     Cost per call: two (L × L) matrix products per sample and channel.
+
+    The exact operator keeps every row inside [min, max] of its real sites (a Markov operator);
+    the floating-point transform can leave that interval by a few ulps, so each row is clamped
+    back to it with a straight-through clamp (values clamped, gradients those of the transform),
+    which makes the invariant region hold in floating point too.
     """
 
     def __init__(self, mask: torch.Tensor | None, L: int, D, dt, dx: float = 1.0, *,
@@ -144,6 +149,19 @@ class DiffusionPropagator:
             coeffs = torch.einsum("bcl,blm->bcm", x, self.V)
             out = torch.einsum("bcm,blm->bcl", coeffs * self.decay, self.V)
             keep = self.mask.unsqueeze(1)
-            return torch.where(keep, out, x)
+            return torch.where(keep, _within_range(out, x, keep), x)
         coeffs = x @ self.V
-        return (coeffs * self.decay) @ self.V.transpose(0, 1)
+        return _within_range((coeffs * self.decay) @ self.V.transpose(0, 1), x, None)
+
+
+def _within_range(out: torch.Tensor, x: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
+    """``out`` clamped to [min, max] of each row of ``x`` over its real sites (``keep``), with the
+    gradient of ``out`` (straight-through): removes the transform's rounding, nothing else."""
+    with torch.no_grad():
+        if keep is None:
+            lo, hi = x.amin(-1, keepdim=True), x.amax(-1, keepdim=True)
+        else:
+            lo = torch.where(keep, x, torch.inf).amin(-1, keepdim=True)
+            hi = torch.where(keep, x, -torch.inf).amax(-1, keepdim=True)
+        correction = torch.minimum(torch.maximum(out, lo), hi) - out
+    return out + correction

@@ -9,7 +9,8 @@ clips, real clips first): the boundary of each video sits at its true length, an
 never exchange mass with real ones (they are returned unchanged).
 
 Parameters ``F, k, Du, Dv`` may be Python floats, 0-d tensors, per-channel (C,) or per-sample
-and per-channel (B, C) tensors; ``dt`` likewise. Everything is differentiable: no in-place ops
+and per-channel (B, C) tensors; ``dt`` likewise. ``F`` and ``k`` may also vary along the lattice,
+(B, C, L) (the RD layer's space-varying feed F(x)); every bound below holds site by site. Everything is differentiable: no in-place ops
 on tensors that need gradients.
 
 Schemes (docs/design.md §3):
@@ -24,7 +25,10 @@ Schemes (docs/design.md §3):
   positivity condition is checked at every step (``on_violation``).
 - ``dct``: Lie splitting, exact diffusion ``exp(dt D Δ)`` in the Laplacian's eigenbasis (DCT-II
   for reflecting, real Fourier for periodic boundaries) followed by the semi-implicit reaction
-  step without diffusion; bounded for every dt (no r bound); see :mod:`rdmf.numerics.dct`.
+  step without diffusion; bounded for every dt and every D (no r bound): the propagator is a
+  Markov operator and the reaction substep keeps u ∈ [0, 1], v ∈ [0, max(max v0,
+  max_x (1 + dt F)/(dt (F + k)))] for any dt (:func:`rdmf.theory.splitting_invariant_region`);
+  see :mod:`rdmf.numerics.dct`. The RD layer's default.
 
 All three are first order in dt and converge to the same semi-discrete (method-of-lines) ODE.
 ``F = 0`` and ``k = 0`` are allowed here (no feed / no kill); the theory functions that need a

@@ -11,7 +11,11 @@ Tensorish = float | torch.Tensor
 
 
 def as_param(x: Tensorish, name: str, like: torch.Tensor) -> torch.Tensor:
-    """Broadcast a scalar, (C,) or (B, C) parameter to (B|1, C|1, 1) on ``like``'s device/dtype."""
+    """Broadcast a scalar, (C,) or (B, C) parameter to (B|1, C|1, 1) on ``like``'s device/dtype.
+
+    A (B|1, C|1, L) tensor (a parameter that varies along the lattice, e.g. a space-varying feed
+    F(x)) is returned as it is.
+    """
     t = torch.as_tensor(x, dtype=like.dtype, device=like.device)
     B, C, _ = like.shape
     if t.dim() == 0:
@@ -26,9 +30,10 @@ def as_param(x: Tensorish, name: str, like: torch.Tensor) -> torch.Tensor:
             raise ValueError(f"{name}: parameter of shape {tuple(t.shape)} does not broadcast "
                              f"to (B, C) = ({B}, {C})")
         return t.unsqueeze(-1)
-    if t.dim() == 3 and t.shape[-1] == 1 and t.shape[0] in (1, B) and t.shape[1] in (1, C):
+    if (t.dim() == 3 and t.shape[-1] in (1, like.shape[-1]) and t.shape[0] in (1, B)
+            and t.shape[1] in (1, C)):
         return t
-    raise ValueError(f"{name}: expected a scalar, (C,) or (B, C) parameter, got shape "
+    raise ValueError(f"{name}: expected a scalar, (C,), (B, C) or (B, C, L) parameter, got shape "
                      f"{tuple(t.shape)}")
 
 

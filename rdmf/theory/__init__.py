@@ -19,6 +19,7 @@ from .schemes import (  # noqa: F401  (what the time steppers guarantee)
     explicit_exit_state,
     invariant_v_bound,
     semi_implicit_invariant_region,
+    splitting_invariant_region,
 )
 
 from .curves import (HOPF, HOPF_TURING, NO_STATE, REGIONS, STABLE, TURING, classify_fk, fk_grid,
@@ -42,4 +43,5 @@ __all__ = [
     "lattice_eigenvalues", "discrete_dispersion", "continuous_band", "min_unstable_length",
     "mode_wavelength", "mode_wavenumbers_sq", "amplification_matrix", "explicit_counterexample",
     "explicit_diffusion_bound", "explicit_exit_state", "invariant_v_bound", "semi_implicit_invariant_region",
+    "splitting_invariant_region",
 ]

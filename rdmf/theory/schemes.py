@@ -12,6 +12,9 @@
   ``u ∈ [0, 1]``, ``v ≥ 0`` and ``v ≤ max(max v0, (1 + dt F)/(dt (F + k)))`` for any dt when
   ``r ≤ 1/2``: each claim reduces to a SymPy identity whose right-hand side is a sum of
   non-negative terms.
+- :func:`splitting_invariant_region`: the ``dct`` splitting (exact diffusion, then the
+  semi-implicit reaction without diffusion) keeps the same region for ANY dt and any D — the
+  RD layer's default, whose diffusion reach is therefore not capped.
 - :func:`amplification_matrix`: the linearisation of each scheme around a homogeneous state
   (one lattice mode, Laplacian eigenvalue −μ), the symbolic twin of
   :func:`rdmf.numerics.linear.amplification_matrices`.
@@ -168,6 +171,63 @@ def semi_implicit_invariant_region() -> InvariantRegion:
     v_bar = (1 + dt * F) / (dt * (F + k))
     return InvariantRegion(u_nonneg, u_le_one, v_nonneg, u_prod_bound, v_le_M, v_bar,
                            sp.Rational(1, 2))
+
+
+@dataclass(frozen=True)
+class SplittingRegion:
+    """The invariant region of the ``dct`` splitting scheme and what proves it.
+
+    ``reaction``: the semi-implicit identities with r_u = r_v = 0 (the reaction substep), which
+    need no condition on dt. ``generator``: the reflecting lattice Laplacian Δ of ``n`` sites
+    (symbolic D ≥ 0): its rows sum to 0 (``row_sums``) and ``D Δ + 2 D I`` has no negative entry
+    (``shifted``), so ``exp(t D Δ) = e^{−2Dt} exp(t (D Δ + 2 D I))`` is entrywise non-negative
+    with rows summing to 1 for every t ≥ 0: a Markov operator, which keeps every field inside
+    [min, max] of its input.
+    """
+
+    reaction: InvariantRegion
+    generator: sp.Matrix
+    row_sums: sp.Matrix
+    shifted: sp.Matrix
+
+    def verify(self) -> bool:
+        D = next(iter(self.generator.free_symbols))
+        nonneg = all(e == 0 or all(c >= 0 for c in sp.Poly(e, D).coeffs()) for e in self.shifted)
+        return (self.reaction.verify() and all(sp.simplify(x) == 0 for x in self.row_sums)
+                and nonneg)
+
+
+def splitting_invariant_region(n: int = 5) -> SplittingRegion:
+    """Derive the invariant region of the ``dct`` splitting scheme (docs/design.md §3) in SymPy.
+
+    1. Diffusion substep ``exp(dt D Δ)``: Δ (reflecting, cell-centred, ``n`` sites) has rows
+       summing to 0 and non-negative off-diagonal entries, so the operator is Markov for every
+       dt D ≥ 0 (see :class:`SplittingRegion`): u stays in [0, 1], v in [0, M].
+    2. Reaction substep: the semi-implicit step with r_u = r_v = 0; its identities
+       (:func:`semi_implicit_invariant_region`) hold for any dt > 0, so u' ∈ [0, 1], v' ≥ 0 and
+       v' ≤ M whenever M ≥ (1 + dt F)/(dt (F + k)). Everything is per site: with a feed F(x)
+       that varies along the lattice, M ≥ max_x (1 + dt F(x))/(dt (F(x) + k)) does it.
+
+    Hence u ∈ [0, 1], 0 ≤ v ≤ max(max v0, max_x v_bar(x)) at every step, for any dt and D.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an integer ≥ 2, got {n!r}")
+    semi = semi_implicit_invariant_region()
+    r_u, r_v = sp.Symbol("r_u", nonnegative=True), sp.Symbol("r_v", nonnegative=True)
+    zero = {r_u: 0, r_v: 0}
+    reaction = InvariantRegion(
+        *[(lhs.subs(zero), rhs.subs(zero)) for lhs, rhs in
+          (semi.u_nonneg, semi.u_le_one, semi.v_nonneg, semi.u_prod_bound, semi.v_le_M)],
+        semi.v_bar, sp.oo)
+    D = sp.Symbol("D", nonnegative=True)
+    lap = sp.zeros(n, n)
+    for i in range(n):
+        for j in (max(i - 1, 0), min(i + 1, n - 1)):   # the reflecting ghost is the site itself
+            lap[i, j] += 1
+            lap[i, i] -= 1
+    generator = D * lap
+    return SplittingRegion(reaction, generator, generator * sp.ones(n, 1),
+                           generator + 2 * D * sp.eye(n))
 
 
 def invariant_v_bound(v0_max: float, F_: float, k_: float, dt_: float) -> float:

@@ -30,7 +30,8 @@ from rdmf.model.fusion import FUSIONS
 from rdmf.model.heads import SaliencyHead
 from rdmf.model.losses import SALIENCY_LOSSES
 from rdmf.model.model import DECODER_QUERIES
-from rdmf.model.rd_fusion import RDSettings
+from rdmf.model.rd_fusion import RETIRED_FIELDS as RETIRED_RD_FIELDS
+from rdmf.model.rd_fusion import RDSettings, upgrade_earlier_layout
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,10 @@ def _flat_names() -> dict[str, str]:
     return names
 
 
+#: flat names of the earlier RD-layer layout's fields (read from stored configs only)
+_RETIRED_FLAT = {"rd_" + name: "model.rd." + name for name in RETIRED_RD_FIELDS}
+
+
 def to_nested(data: Mapping[str, Any]) -> dict[str, Any]:
     """The converter: a mapping of config fields in any of the accepted spellings -> the nested
     dict of :class:`RunConfig`'s sections.
@@ -294,7 +299,7 @@ def to_nested(data: Mapping[str, Any]) -> dict[str, Any]:
                 inner["rd"] = dict(inner["rd"])
             out = merge(out, {key: inner})
             continue
-        path = FLAT_NAMES.get(key, key).split(".")
+        path = FLAT_NAMES.get(key, _RETIRED_FLAT.get(key, key)).split(".")
         nested: Any = value
         for part in reversed(path[1:]):
             nested = {part: nested}
@@ -392,7 +397,16 @@ def _build(cls: type, data: Any, prefix: str, source: str):
         raise ValueError(f"{source}: field {prefix.rstrip('.')} must be a mapping of fields, "
                          f"got {data!r}")
     known = {f.name: f for f in fields(cls)}
+    if prefix == "model.rd." and set(RETIRED_RD_FIELDS) <= set(data):
+        data = upgrade_earlier_layout(dict(data))    # a stored config of the earlier layout
     unknown = sorted(prefix + k for k in set(data) - set(known))
+    retired = [name for name in unknown
+               if prefix == "model.rd." and name[len(prefix):] in RETIRED_RD_FIELDS]
+    if retired:
+        raise ValueError(f"{source}: {', '.join(retired)} belong(s) to the earlier RD-layer "
+                         "layout (diffusion number r ≤ r_max); this version learns log F, log k, "
+                         "log Du, log σ, log dt: set model.rd.Du_range / model.rd.reach_init "
+                         "instead (docs/design.md §4)")
     if unknown:
         raise ValueError(f"{source}: unknown field(s) {', '.join(unknown)}")
     clean = {}

@@ -299,18 +299,43 @@ def resume_state(run_dir: Path, config: RunConfig, spec: FeatureSpec, resume: bo
 def build_parts(config: RunConfig, device: torch.device) -> Parts:
     """Model (from ``config.model`` only), AdamW, StepLR and the criterion (``config.loss``)."""
     model = build_model(config.model).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.optim.lr,
+    optimizer = torch.optim.AdamW(param_groups(model, config), lr=config.optim.lr,
                                   weight_decay=config.optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(
         optimizer, step_size=config.optim.lr_drop_epochs or 10**9, gamma=0.1)
     return Parts(model, optimizer, scheduler, Criterion(config.loss))
 
 
+def kinetic_parameter_names(model: torch.nn.Module) -> list[str]:
+    """Full names of the RD layers' learned kinetics (:meth:`RDFusion.kinetic_parameters`)."""
+    from rdmf.model.rd_fusion import RDFusion
+    names = []
+    for prefix, module in model.named_modules():
+        if isinstance(module, RDFusion):
+            names += [f"{prefix}.{n}" if prefix else n for n in module.kinetic_parameters()]
+    return names
+
+
+def param_groups(model: torch.nn.Module, config: RunConfig) -> list[dict]:
+    """AdamW groups: every weight (lr, weight decay of ``config.optim``), then — for an RDMF
+    model with learned kinetics — the kinetics (log F, log k, log Du, log σ, log dt, feed gain):
+    learning rate × ``model.rd.kinetics_lr_mult`` and no weight decay (decay would pull each
+    log-value towards log 1, the edge of its range)."""
+    kinetic = set(kinetic_parameter_names(model))
+    named = list(model.named_parameters())
+    groups = [{"params": [p for n, p in named if n not in kinetic], "name": "weights"}]
+    if kinetic:
+        groups.append({"params": [p for n, p in named if n in kinetic], "name": "rd_kinetics",
+                       "lr": config.optim.lr * config.model.rd.kinetics_lr_mult,
+                       "weight_decay": 0.0})
+    return groups
+
+
 def restore(parts: Parts, state: dict | None, device: torch.device) -> Progress:
     """Load a checkpoint's weights, optimiser, scheduler and RNG into ``parts``; its progress."""
     if state is None:
         return Progress()
-    parts.model.load_state_dict(state["model"])
+    load_weights(parts.model, state["model"], "checkpoint")
     parts.optimizer.load_state_dict(state["optimizer"])
     parts.scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(state["rng"]["torch"])
@@ -505,7 +530,7 @@ def _repair_best_files(run_dir: Path, config: RunConfig, val_set, device: torch.
         return best.get("best_files", recorded)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         model = build_model(config.model).to(device)   # (its initialisation must not move the RNG)
-    model.load_state_dict(best["model"])
+    load_weights(model, best["model"], str(best_path))
     rows = predict_samples(model, val_set, config, device)
     digests = _write_outputs(run_dir, "val", rows, compute_metrics(rows, val_set, config))
     if digests != best.get("best_files"):
@@ -551,6 +576,21 @@ def _check_finite(value: torch.Tensor, what: str, info, epoch: int, batch_no: in
         "for this epoch")
 
 
+def load_weights(model: torch.nn.Module, weights: dict, where: str) -> None:
+    """``model.load_state_dict(weights)``; a one-line ValueError naming ``where`` when they do not
+    fit (the earlier RD-layer layout with sigmoid-squashed ``raw_F`` … gets its own message)."""
+    if any(key.endswith(".rd.raw_F") or key == "raw_F" for key in weights):
+        raise ValueError(f"{where}: weights of the earlier RD-layer layout (sigmoid-squashed "
+                         "raw_F, raw_k, raw_r, …); this version learns log F, log k, log Du, log σ, "
+                         "log dt (docs/design.md §4): retrain, or load it with the version that "
+                         "wrote it")
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as err:
+        raise ValueError(f"{where}: weights do not match the model its config describes "
+                         f"({str(err).splitlines()[0]})") from None
+
+
 # --- evaluation ----------------------------------------------------------------------------
 def load_model(path_or_run_dir: str | Path, which: str = "best", device: str | torch.device = "cpu",
                data_root: str | None = None):
@@ -564,11 +604,7 @@ def load_model(path_or_run_dir: str | Path, which: str = "best", device: str | t
     if data_root is not None:
         config = config.replace({"data": {"data_root": str(data_root)}})
     model = build_model(config.model)
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as err:
-        raise ValueError(f"{path}: weights do not match the model its config describes "
-                         f"({str(err).splitlines()[0]})") from None
+    load_weights(model, state["model"], str(path))
     spec = FeatureSpec.from_dict(state["feature_spec"], f"{path} (feature_spec)")
     return model.to(device).eval(), config, spec, path
 
