@@ -97,7 +97,30 @@ tables = all_tables(profile, ROOT)
 paths = write_tables(profile, ROOT, tables=tables, figures=False)
 
 # %% [markdown]
-# ## 1. Synthetic set: moment retrieval + highlight detection
+# ## 1. The benchmark: does fusion along time beat models that see one clip?
+#
+# Synthetic generator v5 (docs/design.md §7) is built so that no single clip can tell a moment
+# from what is not one: "A, then B" queries whose A and B also occur apart and in reverse order,
+# one-clip flashes of the queried event, occlusions of 3–8 clips inside moments. Every model —
+# the three fusions, RDMF without its reaction, the per-clip floors (`per_clip`, and
+# `per_clip_smooth`: the same with a smoother of its scores, width chosen on val) and the temporal
+# references (`conv1d`, `bigru`) — gets the same small grid (learning rate × width, seed 0, chosen
+# on val), then the same epoch budget over the seeds, evaluated at its best-val epoch. Costs:
+# trainable parameters, training GFLOPs per optimiser step (matrix products; docs/experiments.md),
+# wall time. The verdict sentences are generated from the per-query numbers (paired bootstrap,
+# `rdmf.experiments.verdicts`), never written by hand.
+
+# %% tags=["nbval-ignore-output"]
+print(to_markdown(tables["bench"]))
+fig = plots.bench_figure(tables["bench"])
+save_figure(fig, "07_bench", profile)
+fig = plots.bench_curves_figure(tables["bench"])
+figure_path = save_figure(fig, "07_bench_curves", profile)
+assert figure_path.is_file()
+assert {r["model"] for r in tables["bench"]["rows"]} >= {"rd", "per_clip", "per_clip_smooth", "bigru"}
+
+# %% [markdown]
+# ## 2. The quick comparison: moment retrieval + highlight detection
 #
 # All official QVHighlights metrics on the synthetic **test** split (the epoch is chosen on val),
 # mean ± std over seeds, and the trivial predictors of notebook 05 as the floor: `random`
@@ -116,7 +139,7 @@ for r in ours:
     assert m is None or 0 <= m <= 100
 
 # %% [markdown]
-# ## 2. TVSum highlight detection
+# ## 3. TVSum highlight detection
 #
 # QD-DETR's protocol: one model per domain, 4 train / 1 val video, I3D rgb+flow (2048-d) video
 # features, CLIP title tokens as the query, batch 4, lr 1e-3, highlight losses only. Three rows per
@@ -134,7 +157,7 @@ for r in ours:
 
 # %% tags=["nbval-ignore-output"]
 if ROOT is None:
-    print("TVSum: no real data root; the stored paper-profile table is in section 6.")
+    print("TVSum: no real data root; the stored paper-profile table is in section 7.")
 else:
     print(to_markdown(tables["tvsum"]))
     gap = tables["tvsum"]["gap_to_best_published"]
@@ -146,7 +169,7 @@ else:
         save_figure(fig, "07_tvsum", profile)
 
 # %% [markdown]
-# ## 3. YouTube Highlights
+# ## 4. YouTube Highlights
 #
 # The domains in the shared data (`dog`, `parkour`), each with the same default settings (the
 # TVSum recipe; the domain name, encoded by the text encoder, is the query); the code takes any
@@ -155,12 +178,12 @@ else:
 
 # %% tags=["nbval-ignore-output"]
 if ROOT is None:
-    print("YouTube Highlights: no real data root; the stored paper-profile table is in section 6.")
+    print("YouTube Highlights: no real data root; the stored paper-profile table is in section 7.")
 else:
     print(to_markdown(tables["youtube"]))
 
 # %% [markdown]
-# ## 4. Ablations of RDMF (synthetic set)
+# ## 5. Ablations of RDMF (synthetic set)
 #
 # No diffusion ($D_u = D_v = 0$: each clip reacts alone), no reaction (diffusion only), the number of
 # steps $K$, fixed vs learnable kinetics, text-conditioned kinetics on/off, explicit Euler vs DCT
@@ -174,7 +197,7 @@ save_figure(fig, "07_ablations", profile)
 print(ablation_summary(tables["ablations"]))
 
 # %% [markdown]
-# ## 5. Robustness to clip noise
+# ## 6. Robustness to clip noise
 #
 # The synthetic generator's `clip_noise` scales the clutter and noise of the clip features
 # (1 = the default set). Temporal diffusion averages neighbouring clips, so this is where it should
@@ -187,7 +210,7 @@ figure_path = save_figure(fig, "07_robustness", profile)
 assert figure_path.is_file()
 
 # %% [markdown]
-# ## 6. The stored paper-profile results
+# ## 7. The stored paper-profile results
 #
 # `reports/paper/` holds the results of `bash tools/run_paper.sh` (the `paper` profile: a reduced
 # budget sized for 2 CPU cores — see each table's deviations line, the run logs in
@@ -212,39 +235,25 @@ else:
         print(to_markdown(table))
 
 # %% [markdown]
-# ## 7. Verdict, computed from the tables
+# ## 8. Verdict, generated from the numbers
 
 # %% tags=["nbval-ignore-output"]
-source = paper if paper.get("synthetic") else tables
+source = paper if paper.get("bench") else tables
 which = "paper profile (stored)" if source is paper and profile != "paper" else f"{profile} profile"
-rows = {r["fusion"]: r for r in source["synthetic"]["rows"] if r["kind"] == "ours"}
-def cell(f, key):
-    c = rows[f]["cells"].get(key)
-    return (np.nan, np.nan) if c is None else (c["mean"], c["std"])
-print(f"Synthetic set, {which}:")
-for key in ("MR-full-mAP", "HL-min-VeryGood-mAP"):
-    rd_m, rd_s = cell("rd", key)
-    others = {f: cell(f, key) for f in ("concat", "cross_attention")}
-    best_f = max(others, key=lambda f: -np.inf if np.isnan(others[f][0]) else others[f][0])
-    b_m, b_s = others[best_f]
-    diff = rd_m - b_m
-    noise = np.hypot(rd_s, b_s)
-    n_seeds = min((rows[f]["cells"].get(key) or {"n": 0})["n"] for f in ("rd", best_f))
-    if n_seeds < 2:
-        verdict = "fewer than 2 seeds on one side: no spread estimate, no verdict"
-    else:
-        verdict = ("RDMF wins" if diff > noise else "RDMF loses" if diff < -noise
-                   else "no difference beyond the seed spread")
-    print(f"  {key}: rd {rd_m:.2f} ± {rd_s:.2f} vs best baseline {best_f} {b_m:.2f} ± {b_s:.2f} "
-          f"-> {diff:+.2f} ({verdict})")
+bench = source["bench"]
+print(f"The benchmark, {which} ({bench['status']['done']} of {bench['status']['planned']} "
+      f"benchmark shards, {bench['grid_status']['done']} of {bench['grid_status']['planned']} "
+      "grid shards):")
+verdicts = bench.get("verdicts") or {}
+for sentence in verdicts.get("sentences", []) or [verdicts.get("note", "nothing to compare yet")]:
+    print("  -", sentence)
+for qtype, sentences in verdicts.get("by_type", {}).items():
+    print(f"  query type {qtype}:")
+    for sentence in sentences:
+        print("    -", sentence)
 if source.get("ablations"):
     print(f"Ablations, {which}:")
     print("  " + ablation_summary(source["ablations"]).replace("\n", "\n  "))
-floor = [r for r in source["synthetic"]["rows"] if r["kind"] == "floor"]
-if floor:
-    best_floor = max(value(r["cells"]["MR-full-mAP"]) for r in floor)
-    print(f"  best trivial predictor MR mAP: {best_floor:.2f}; fusions above it: "
-          f"{[f for f in rows if cell(f, 'MR-full-mAP')[0] > best_floor]}")
 tv = source.get("tvsum")
 if tv:
     print(f"TVSum ({which}):")

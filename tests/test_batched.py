@@ -49,9 +49,7 @@ def float64():
 @pytest.mark.parametrize("fusion,kind", [("concat", "all_pairs"), ("cross_attention", "listwise"),
                                          ("cross_attention", "pair_hinge"), ("rd", "all_pairs")])
 def test_batched_runs_equal_one_by_one_engine_runs(fusion, kind, float64, tmp_path):
-    # (rd: the layer keeps its kinetics in float32 and the text shift would meet them in the
-    # model's float64; without the text shift the engine trains it in float64)
-    config = _config(fusion, kind, **({"model.rd.text_kinetics": False} if fusion == "rd" else {}))
+    config = _config(fusion, kind)
     runs = _runs()
     result = train_batched(config, runs)
     assert result.steps == STEPS
@@ -63,7 +61,7 @@ def test_batched_runs_equal_one_by_one_engine_runs(fusion, kind, float64, tmp_pa
         batched = result.stack.state_dict(r)
         assert set(alone) == set(batched)
         for name, value in alone.items():
-            assert value.dtype == torch.float64 or ".rd.raw_" in name   # (some kept in float32)
+            assert value.dtype == torch.float64
             assert batched[name].dtype == value.dtype
             # relative to the tensor's largest entry; the floor covers tensors that stay at
             # rounding noise (~1e-12) because a ranking loss cannot see them (a bias that shifts

@@ -120,7 +120,7 @@ def test_non_finite_is_recognised_by_its_type_not_its_text(config, data, monkeyp
     def refuse(*args, **kwargs):
         raise NonFiniteError("any words at all")
 
-    monkeypatch.setattr(engine, "_forward", refuse)
+    monkeypatch.setattr(engine, "forward_batch", refuse)
     with pytest.raises(engine.NonFiniteLossError, match="non-finite forward pass"):
         engine.train_step(parts.model, parts, engine.read_batch(data[0], [0, 1], ONE, CPU)[1],
                           [0, 1], config, (0, 0), engine.Progress(), ONE, CPU)

@@ -124,7 +124,8 @@ def rows_from_scores(samples: Sequence[Sample], scores: Sequence[np.ndarray]) ->
 
 
 # --- training and prediction ----------------------------------------------------------------
-def _forward(model, batch):
+def floor_logits(model, batch):
+    """Per-clip relevance logits (B, L) of a floor on a padded batch."""
     return model(batch.video, batch.video_mask, batch.text, batch.text_mask)
 
 
@@ -138,13 +139,13 @@ def predict_scores(model, samples: Sequence[Sample], batch_size: int = 64,
     for start in range(0, len(samples), batch_size):
         chunk = list(samples[start:start + batch_size])
         batch = collate(chunk)
-        probs = smooth_scores(torch.sigmoid(_forward(model, batch)), batch.video_mask, smooth_width)
+        probs = smooth_scores(torch.sigmoid(floor_logits(model, batch)), batch.video_mask, smooth_width)
         out += [probs[i, :s.num_clips].double().numpy() for i, s in enumerate(chunk)]
     model.train(was_training)
     return out
 
 
-def _padded_targets(targets: list[np.ndarray], L: int) -> torch.Tensor:
+def padded_targets(targets: list[np.ndarray], L: int) -> torch.Tensor:
     y = torch.zeros(len(targets), L)
     for i, t in enumerate(targets):
         y[i, :len(t)] = torch.from_numpy(t)
@@ -169,9 +170,9 @@ def train_model(name: str, train: Sequence[Sample], val: Sequence[Sample], confi
         losses = []
         for idx in torch.randperm(len(train), generator=order_rng).split(config.batch_size):
             batch = collate([train[i] for i in idx.tolist()])
-            y = _padded_targets([targets[i] for i in idx.tolist()], batch.video.shape[1])
+            y = padded_targets([targets[i] for i in idx.tolist()], batch.video.shape[1])
             mask = batch.video_mask.float()
-            loss = (F.binary_cross_entropy_with_logits(_forward(model, batch), y, reduction="none")
+            loss = (F.binary_cross_entropy_with_logits(floor_logits(model, batch), y, reduction="none")
                     * mask).sum() / mask.sum()
             optim.zero_grad()
             loss.backward()

@@ -4,6 +4,7 @@
     rdmf experiments status --profile paper
     rdmf experiments tables --profile paper
     rdmf experiments readme [--check]
+    rdmf experiments necessity --size bench --split val
 """
 
 from __future__ import annotations
@@ -46,7 +47,23 @@ def register(subparsers) -> None:
     rd.add_argument("--check", action="store_true",
                     help="exit 1 when README.md's block differs from the generated one")
     rd.set_defaults(func=_readme)
+    ne = sub.add_parser("necessity", help="does the synthetic benchmark need temporal context? "
+                        "(floors vs temporal references; docs/design.md §7)")
+    ne.add_argument("--size", default="bench", choices=("ci", "default", "bench", "full"))
+    ne.add_argument("--split", default="val", choices=("val", "test"))
+    ne.add_argument("--epochs", type=int, default=20)
+    ne.set_defaults(func=_necessity)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _necessity(args) -> int:
+    import json
+
+    from rdmf.experiments.necessity import run
+    out = run(args.size, args.split, epochs=args.epochs)
+    print(json.dumps(out["criteria"], indent=1))
+    print(f"wrote {out['path']}")
+    return 0 if out["criteria"]["passed"] else 1
 
 
 def _part(text: str | None):

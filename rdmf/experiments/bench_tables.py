@@ -26,6 +26,8 @@ from .runner import PER_QUERY_METRICS, group_status, load_results
 from .selection import selection_table
 
 RD_NO_REACTION = "rd-no_reaction"
+SHORT = {"MR-full-mAP": "MR mAP", "MR-full-R1@0.5": "R1@0.5", "HL-min-VeryGood-mAP": "HD mAP",
+         "HL-min-VeryGood-Hit1": "HIT@1"}
 PRIMARY = (("rd", "cross_attention"), ("rd", "per_clip_smooth"), ("rd", RD_NO_REACTION))
 DECIDING_METRICS = ("MR-full-mAP", "HL-min-VeryGood-mAP")
 MODEL_LABELS = {**FUSION_LABELS, "per_clip": "per-clip MLP (floor)",
@@ -39,6 +41,19 @@ def model_key(shard_dict: dict) -> str:
     """``rd``, ``per_clip``, ... or ``rd-<variant>`` for an ablation."""
     variant = shard_dict.get("variant", "default")
     return shard_dict["fusion"] if variant == "default" else f"{shard_dict['fusion']}-{variant}"
+
+
+PLATEAU_POINTS = 1.0
+
+
+def plateau_epoch(curve) -> int | None:
+    """The first epoch (1-based) whose val value is within :data:`PLATEAU_POINTS` of the
+    curve's best (None for an empty curve)."""
+    values = [v for v in curve if v is not None]
+    if not values:
+        return None
+    best = max(values)
+    return next(i for i, v in enumerate(curve, 1) if v is not None and v >= best - PLATEAU_POINTS)
 
 
 def bench_results(profile: str, results: dict | None = None) -> dict[str, list[dict]]:
@@ -144,13 +159,25 @@ def bench_table(profile: str, results: dict | None = None, *, with_verdicts: boo
             cells["time_s"] = stat([r.get("time_s") for r in done])
             cells["grid"] = done[0]["shard"].get("grid")
             n_test = len(done[0]["per_query"]["test"]["qid"])
+        curves = [r.get("curve") or [] for r in done]
         table["rows"].append({"label": MODEL_LABELS.get(model, model), "kind": "model",
                               "model": model, "cells": cells,
                               "seeds": [r["shard"]["seed"] for r in done],
-                              "best_epochs": [r.get("best_epoch") for r in done]})
+                              "best_epochs": [r.get("best_epoch") for r in done],
+                              "val_curves": curves,
+                              "plateau_epoch": max((plateau_epoch(c) for c in curves if c),
+                                                   default=None)})
         table["test_evaluations"][model] = len(done)
     if costs and runs:
         _add_costs(profile, table)
+    plateaus = [r["plateau_epoch"] for r in table["rows"] if r["plateau_epoch"] is not None]
+    if plateaus:
+        table["notes"].append(
+            f"Epoch budget {b.epochs} for every model; the largest plateau epoch among the val "
+            f"curves (first epoch within {PLATEAU_POINTS:g} point of the curve's best) is "
+            f"{max(plateaus)}: " + ("every model has converged within the budget."
+                                    if max(plateaus) < b.epochs else
+                                    "some model may still improve at the budget's last epoch."))
     if n_test:
         types = _query_types(profile, n_test)
         for qtype in sorted(set(types)):
@@ -201,7 +228,6 @@ def _trivial_rows(profile: str) -> list[dict]:
 def to_markdown(table: dict) -> str:
     """The benchmark table, its per-type tables, the selection and the verdicts as markdown."""
     from .cells import fmt
-    from .tables import SHORT
     lines = [f"### {table['title']}", "",
              f"Generator v{table['generator_version']}, settings hash `{table['settings_hash']}`. "
              f"Grid shards: {table['grid_status']['done']} of {table['grid_status']['planned']}; "
@@ -231,5 +257,10 @@ def to_markdown(table: dict) -> str:
         if v.get("missing_primary"):
             lines += ["", "Primary comparisons not yet possible (runs missing): "
                       + ", ".join(f"{a} vs {b}" for a, b in v["missing_primary"]) + "."]
+    lines += ["", "Selected grid points (val MR mAP at the best-val epoch, seed 0): "
+              + "; ".join(f"{m} {v['selected'] or 'grid unfinished'}"
+                          for m, v in table["selection"]["models"].items()) + "."]
     lines += ["", f"Test evaluations per model: {table['test_evaluations']} (one per finished seed)."]
+    for note in table.get("notes", []):
+        lines += ["", note]
     return "\n".join(lines) + "\n"

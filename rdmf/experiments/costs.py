@@ -30,7 +30,7 @@ def count_parameters(model: torch.nn.Module) -> int:
 
 
 def _floor_step(name: str, samples: Sequence, config) -> tuple[int, int]:
-    from rdmf.baselines.fit import TARGETS, _forward, _padded_targets, relevance_targets
+    from rdmf.baselines.fit import TARGETS, floor_logits, padded_targets, relevance_targets
     from rdmf.baselines.models import build_floor
     from rdmf.data.sample import collate
     import torch.nn.functional as F
@@ -40,9 +40,9 @@ def _floor_step(name: str, samples: Sequence, config) -> tuple[int, int]:
           {"layers": config.gru_layers} if name == "bigru" else {})
     model = build_floor(name, batch.video.shape[-1], batch.text.shape[-1], config.width,
                         config.dropout, **kw)
-    y = _padded_targets(relevance_targets(chunk, TARGETS["synthetic"]), batch.video.shape[1])
+    y = padded_targets(relevance_targets(chunk, TARGETS["synthetic"]), batch.video.shape[1])
     with FlopCounterMode(display=False) as counter:
-        loss = F.binary_cross_entropy_with_logits(_forward(model, batch), y)
+        loss = F.binary_cross_entropy_with_logits(floor_logits(model, batch), y)
         loss.backward()
     flops = counter.get_total_flops()
     if name == "bigru":
@@ -52,13 +52,13 @@ def _floor_step(name: str, samples: Sequence, config) -> tuple[int, int]:
 
 def _fusion_step(config, samples: Sequence) -> tuple[int, int]:
     from rdmf.data.sample import collate
-    from rdmf.train.engine import _forward, build_parts, with_feature_dims
+    from rdmf.train.engine import build_parts, forward_batch, with_feature_dims
     config = with_feature_dims(config, samples, samples)
     parts = build_parts(config, torch.device("cpu"))
     batch = collate(list(samples[:config.optim.batch_size]))
     seeds = list(range(len(batch)))
     with FlopCounterMode(display=False) as counter:
-        out = _forward(parts.model, batch, negatives=config.loss.query_negatives and len(batch) > 1)
+        out = forward_batch(parts.model, batch, negatives=config.loss.query_negatives and len(batch) > 1)
         loss, _ = parts.criterion(out, batch.spans, batch.saliency, batch.video_mask, seeds)
         loss.backward()
     return count_parameters(parts.model), int(counter.get_total_flops())

@@ -107,6 +107,46 @@ def ablation_figure(table: dict, metric: str = "MR-full-mAP", second: str = "HL-
     return fig
 
 
+def bench_curves_figure(table: dict, metric: str = "val MR mAP"):
+    """Val curves of every benchmark model (one line per seed), the epoch budget marked."""
+    import matplotlib.pyplot as plt
+    rows = [r for r in table["rows"] if r.get("val_curves")]
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for i, row in enumerate(rows):
+        for j, curve in enumerate(row["val_curves"]):
+            xs = [k for k, v in enumerate(curve, 1) if v is not None]
+            ys = [v for v in curve if v is not None]
+            ax.plot(xs, ys, color=f"C{i}", lw=1, alpha=0.8, label=row["model"] if j == 0 else None)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.set_title("Benchmark: val curves (one line per seed)")
+    if rows:
+        ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def bench_figure(table: dict, metrics=("MR-full-mAP", "HL-min-VeryGood-mAP")):
+    """Test metrics per model and query type (mean ± std over seeds)."""
+    import matplotlib.pyplot as plt
+    groups = [("all", table["rows"])] + [(t, sub["rows"]) for t, sub in table.get("by_type", {}).items()]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(11, 4))
+    for ax, metric in zip(axes, metrics):
+        models = [r["model"] for r in table["rows"]]
+        width = 0.8 / max(len(groups), 1)
+        for g, (name, rows) in enumerate(groups):
+            cells = {r["model"]: r["cells"].get(metric) for r in rows}
+            means = [_mean_std(cells.get(m))[0] for m in models]
+            stds = [_mean_std(cells.get(m))[1] for m in models]
+            ax.bar([i + g * width for i in range(len(models))], means, width, yerr=stds,
+                   label=name, capsize=2)
+        ax.set_xticks([i + width * (len(groups) - 1) / 2 for i in range(len(models))])
+        ax.set_xticklabels(models, rotation=45, ha="right", fontsize=7)
+        ax.set_title(metric)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def all_figures(tables: dict) -> dict:
     """name -> figure for every table that has rows with numbers."""
     out = {"07_synthetic": synthetic_figure(tables["synthetic"]),
@@ -114,8 +154,11 @@ def all_figures(tables: dict) -> dict:
            "07_ablations": ablation_figure(tables["ablations"])}
     if any(r.get("domains_done") for r in tables["tvsum"]["rows"]):
         out["07_tvsum"] = tvsum_figure(tables["tvsum"])
+    if "bench" in tables:
+        out["07_bench"] = bench_figure(tables["bench"])
+        out["07_bench_curves"] = bench_curves_figure(tables["bench"])
     return out
 
 
 __all__ = ["synthetic_figure", "robustness_figure", "tvsum_figure", "ablation_figure",
-           "all_figures", "FUSION_LABELS"]
+           "bench_figure", "bench_curves_figure", "all_figures", "FUSION_LABELS"]

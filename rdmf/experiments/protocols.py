@@ -195,6 +195,52 @@ def bench_models(b: Budget) -> tuple[str, ...]:
     return b.models or FUSIONS
 
 
+#: the val metric that selects a model's grid point
+SELECTION_METRIC = "MR-full-mAP"
+
+
+def stored_result(profile: str, shard: Shard) -> dict | None:
+    """The stored result of a shard (``reports/<profile>/shards/<id>/result.json``), or None when
+    absent or made with another synthetic generator version."""
+    import json
+
+    from rdmf.paths import reports_dir
+    path = reports_dir(profile) / "shards" / shard.id / "result.json"
+    if not path.is_file():
+        return None
+    result = json.loads(path.read_text())
+    if shard.dataset == "synthetic":
+        from rdmf.data import synth
+        if result.get("data_version") != str(synth.GENERATOR_VERSION):
+            return None
+    return result
+
+
+def grid_results(profile: str, results: dict | None = None) -> dict[str, dict[str, float | None]]:
+    """model -> grid point -> best val value of :data:`SELECTION_METRIC` (None: not run yet,
+    or failed). ``results``: shard id -> result (default: the stored results)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for shard in shards(profile, "bench_grid"):
+        res = stored_result(profile, shard) if results is None else results.get(shard.id)
+        value = None
+        if res is not None and res.get("status") == "done":
+            value = (res.get("best") or {}).get(SELECTION_METRIC)
+        out.setdefault(shard.fusion, {})[shard.grid] = None if value is None else float(value)
+    return out
+
+
+def selected_points(profile: str, results: dict | None = None) -> dict[str, str]:
+    """model -> its grid point: the best val value at the best-val epoch (ties: the earlier point
+    of the grid order). A model is selected only once every one of its grid shards is done, so
+    a partial grid never picks a point that a later run would beat. Test metrics play no part."""
+    chosen = {}
+    for model, points in grid_results(profile, results).items():
+        if points and all(v is not None for v in points.values()):
+            order = list(points)
+            chosen[model] = max(points, key=lambda p: (points[p], -order.index(p)))
+    return chosen
+
+
 def shards(profile: str, group: str) -> list[Shard]:
     """Every shard of ``group`` under ``profile``, in run order (seeds outermost, so a partial
     run covers all fusions of the first seed first). ``bench`` plans only the models whose grid
@@ -206,7 +252,6 @@ def shards(profile: str, group: str) -> list[Shard]:
         return [Shard(dataset, model, b.seeds[0], grid=point, tag=b.tag)
                 for point in grid_points(b) for model in bench_models(b)]
     if group == "bench":
-        from .selection import selected_points
         chosen = selected_points(profile)
         for seed in b.seeds:
             for model in bench_models(b):

@@ -41,15 +41,6 @@ def render(head: dict) -> str:
              "budget: see the deviations below and `reports/" + profile + "/tables/`). Same code, "
              "same head, same training budget and tuning for every fusion.", "",
              "| | " + " | ".join(HEADERS) + " |", "|---|---|---|---|"]
-    for part, epochs in (("synthetic", head.get("synthetic_epochs")),
-                         ("synthetic_short", head.get("synthetic_short_epochs"))):
-        syn = head.get(part)
-        if not syn:
-            continue
-        when = f", {epochs} epochs" if epochs else ""
-        for key, name in (("MR-full-mAP", f"Synthetic MR mAP (test{when})"),
-                          ("HL-min-VeryGood-mAP", f"Synthetic HD mAP (test{when})")):
-            lines.append(f"| {name} | " + " | ".join(_cell(syn.get(f, {}).get(key)) for f in FUSIONS) + " |")
     tv = head.get("tvsum", {})
     for kind, name in (("honest_loo", "TVSum avg top-5 mAP, honest (fixed epochs, leave-one-video-out)"),
                        ("honest_std", "TVSum avg top-5 mAP, honest (fixed epochs, standard val video)"),
@@ -100,8 +91,41 @@ def render(head: dict) -> str:
                  + ". Deviations from the published protocols: "
                  + " ".join(f"*{g}*: {'; '.join(d)}." for g, d in head.get("deviations", {}).items() if d))
     lines.append("")
-    lines.append(f"![synthetic comparison](reports/{profile}/figures/07_synthetic.png)")
+    bench = head.get("bench")
+    if bench:
+        lines += ["", *render_bench(bench, profile)]
     return "\n".join(lines)
+
+
+def render_bench(bench: dict, profile: str) -> list[str]:
+    """The benchmark part of the block: every model on synthetic v5 test (overall and per query
+    type) and the generated verdict sentences."""
+    st, grid = bench["status"], bench["grid_status"]
+    lines = [f"**The benchmark** (SYNTHETIC, generator v{bench['generator_version']}, settings "
+             f"`{bench['settings_hash']}`; {bench['title'].split(': ', 1)[-1]}). Grid shards "
+             f"{grid['done']}/{grid['planned']}, benchmark shards {st['done']}/{st['planned']} "
+             "(a model enters the benchmark once its grid is complete).", "",
+             "| model | MR mAP | HD mAP | " + " | ".join(
+                 f"{t} MR mAP | {t} HD mAP" for t in bench.get("by_type", {})) + " |",
+             "|---|---|---|" + "---|---|" * len(bench.get("by_type", {}))]
+    for model, cells in bench["models"].items():
+        parts = [_cell(cells.get("MR-full-mAP")), _cell(cells.get("HL-min-VeryGood-mAP"))]
+        for t, rows in bench.get("by_type", {}).items():
+            c = rows.get(model, {})
+            parts += [_cell(c.get("MR-full-mAP")), _cell(c.get("HL-min-VeryGood-mAP"))]
+        lines.append(f"| {bench['labels'].get(model, model)} | " + " | ".join(parts) + " |")
+    lines.append("")
+    if bench.get("trivial_best_mr") is not None:
+        lines.append(f"Best trivial predictor: MR mAP {bench['trivial_best_mr']:.2f}.")
+    lines += ["", "Verdicts (generated from the numbers by `rdmf.experiments.verdicts`; 95 % paired "
+              "bootstrap intervals over test queries, seed-averaged; secondary comparisons "
+              "Holm-adjusted):", ""]
+    lines += [f"- {s}" for s in bench.get("verdicts", [])] or [f"- {bench.get('verdict_note') or 'none yet'}"]
+    if bench.get("missing_primary"):
+        lines.append("- Primary comparisons still missing runs: "
+                     + ", ".join(f"{a} vs {b}" for a, b in bench["missing_primary"]) + ".")
+    lines += ["", f"![benchmark](reports/{profile}/figures/07_bench.png)"]
+    return lines
 
 
 def generate(profile: str = "paper") -> str:

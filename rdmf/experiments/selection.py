@@ -9,36 +9,9 @@ partial grid never picks a point that a later run would beat. Test metrics play 
 
 from __future__ import annotations
 
-from .protocols import Shard, budget, shards
+from .protocols import SELECTION_METRIC, Shard, budget, grid_results, selected_points, shards
 
-SELECTION_METRIC = "MR-full-mAP"
-
-
-def _val_value(result: dict) -> float | None:
-    best = result.get("best") or {}
-    value = best.get(SELECTION_METRIC)
-    return None if value is None else float(value)
-
-
-def grid_results(profile: str, results: dict | None = None) -> dict[str, dict[str, float | None]]:
-    """model -> grid point -> best val value (None: not run yet, or failed)."""
-    from .runner import load_results
-    results = load_results(profile) if results is None else results
-    out: dict[str, dict[str, float | None]] = {}
-    for shard in shards(profile, "bench_grid"):
-        res = results.get(shard.id)
-        done = res is not None and res.get("status") == "done"
-        out.setdefault(shard.fusion, {})[shard.grid] = _val_value(res) if done else None
-    return out
-
-
-def selected_points(profile: str, results: dict | None = None) -> dict[str, str]:
-    """model -> its selected grid point (models with an unfinished grid are left out)."""
-    chosen = {}
-    for model, points in grid_results(profile, results).items():
-        if points and all(v is not None for v in points.values()):
-            chosen[model] = max(points, key=lambda p: (points[p], -list(points).index(p)))
-    return chosen
+__all__ = ["SELECTION_METRIC", "grid_results", "selected_points", "selection_table", "bench_shard_of"]
 
 
 def selection_table(profile: str, results: dict | None = None) -> dict:

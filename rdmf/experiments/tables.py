@@ -346,6 +346,21 @@ def headline(tables: dict[str, dict]) -> dict:
     floor = [r for r in syn["rows"] if r["kind"] == "floor"]
     if floor:
         out["synthetic_floor"] = {r["label"]: r["cells"]["MR-full-mAP"] for r in floor}
+    bench = tables.get("bench")
+    if bench is not None:
+        keys = ("MR-full-mAP", "HL-min-VeryGood-mAP")
+        out["bench"] = {
+            "title": bench["title"], "generator_version": bench["generator_version"],
+            "settings_hash": bench["settings_hash"], "status": bench["status"],
+            "grid_status": bench["grid_status"],
+            "models": {r["model"]: {k: r["cells"].get(k) for k in keys} for r in bench["rows"]},
+            "labels": {r["model"]: r["label"] for r in bench["rows"]},
+            "by_type": {t: {r["model"]: {k: r["cells"].get(k) for k in keys} for r in sub["rows"]}
+                        for t, sub in bench.get("by_type", {}).items()},
+            "trivial_best_mr": max((r["cells"].get("MR-full-mAP") or 0) for r in bench.get("trivial", [])) if bench.get("trivial") else None,
+            "verdicts": (bench.get("verdicts") or {}).get("sentences", []),
+            "verdict_note": (bench.get("verdicts") or {}).get("note"),
+            "missing_primary": (bench.get("verdicts") or {}).get("missing_primary", [])}
     tv = tables["tvsum"]
     out["tvsum"] = {f"{r['fusion']}/{r['kind']}": {"Avg": r["cells"]["Avg"],
                                                    "domains_done": r["domains_done"],

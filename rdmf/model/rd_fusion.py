@@ -206,9 +206,10 @@ def _log_bounded(theta: torch.Tensor, rng: tuple[float, float]) -> torch.Tensor:
 def _log_init(value, rng: tuple[float, float]) -> torch.Tensor:
     lo, hi = math.log(rng[0]), math.log(rng[1])
     value = torch.as_tensor(value, dtype=torch.float64)
+    dtype = torch.get_default_dtype()   # the model's dtype (float64 for the agreement tests)
     if lo == hi:
-        return torch.full_like(value, lo).float()
-    return soft_bound_inverse(torch.log(value), lo, hi).float()
+        return torch.full_like(value, lo).to(dtype)
+    return soft_bound_inverse(torch.log(value), lo, hi).to(dtype)
 
 
 class RDFusion(nn.Module):

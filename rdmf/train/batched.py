@@ -45,7 +45,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from rdmf.data.sample import Sample, collate
-from rdmf.model.losses import Criterion, saliency_pairs
+from rdmf.model.losses import Criterion
 from rdmf.model.transformer import masked_mean, sine_positions
 from rdmf.nonfinite import NonFiniteError
 from rdmf.seed import seed_everything

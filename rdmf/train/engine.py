@@ -71,7 +71,7 @@ def _autocast(config: RunConfig, device: torch.device):
                           enabled=bool(config.amp and device.type == "cuda"))
 
 
-def _forward(model, batch, negatives: bool = False):
+def forward_batch(model, batch, negatives: bool = False):
     return model(batch.video, batch.video_mask, batch.text, batch.text_mask, negatives=negatives)
 
 
@@ -100,7 +100,7 @@ def predict_samples(model, samples: Sequence[Sample], config: RunConfig,
         chunk = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
         batch = collate(chunk).to(device)
         with _autocast(config, device):
-            out = _forward(model, batch)
+            out = forward_batch(model, batch)
         for i, sample in enumerate(chunk):
             L = sample.num_clips
             row = {"qid": sample.qid, "query": sample.query, "vid": sample.vid,
@@ -428,7 +428,7 @@ def train_step(train_model, parts: Parts, batch: Batch, local_idx: list[int], co
     nan = torch.tensor(float("nan"), device=device)
     try:
         with _autocast(config, device):
-            out = _forward(train_model, batch,
+            out = forward_batch(train_model, batch,
                            negatives=config.loss.query_negatives and len(batch) > 1)
     except NonFiniteError as err:   # e.g. the RD integrator refuses non-finite fields
         _check_finite(nan, f"forward pass ({err})", *where, {})
