@@ -354,15 +354,23 @@ def test_synthetic_is_deterministic():
     assert [p["query"] for p in a[0]] != [p["query"] for p in c[0]]
 
 
-def test_synthetic_statistics_follow_qvhighlights(synthetic_ci):
-    from rdmf.data import synth_stats
+def test_synthetic_statistics_follow_qvhighlights(synthetic_ci, tmp_path):
+    """The single-event queries follow the QVHighlights statistics; a sequence query ("A, then
+    B") has one moment, two scenes long."""
+    from rdmf.data import synth, synth_stats
     from rdmf.data.stats import qvhighlights_stats
-    ann = synthetic_ci["train"].folder / "annotations" / "synthetic_train.jsonl"
-    st = qvhighlights_stats(ann)
+    from rdmf.io import atomic_write_jsonl, read_jsonl
+    folder = synthetic_ci["train"].folder
+    types = synth.query_types(folder, "train")
+    rows = list(read_jsonl(folder / "annotations" / "synthetic_train.jsonl"))
+    single = tmp_path / "single.jsonl"
+    atomic_write_jsonl(single, [r for r in rows if types[r["qid"]] == "single"])
+    st = qvhighlights_stats(single)
     assert 1.3 < st["moments_per_query_mean"] < 1.8
-    assert 15 < st["moment_len_mean_s"] < 30 and st["moment_len_median_s"] == pytest.approx(16, abs=4)
+    assert 15 < st["moment_len_mean_s"] < 32 and st["moment_len_median_s"] == pytest.approx(16, abs=4)
     assert st["duration_150_fraction"] > 0.9
     np.testing.assert_allclose(st["saliency_marginal"], synth_stats.SALIENCY_MARGINAL, atol=0.06)
+    assert all(len(r["relevant_windows"]) == 1 for r in rows if types[r["qid"]] == "sequence")
 
 
 def test_synthetic_ground_truth_and_trivial_predictors(synthetic_ci):
@@ -378,11 +386,13 @@ def test_synthetic_ground_truth_and_trivial_predictors(synthetic_ci):
     for name in trivial.PREDICTORS:
         brief = evaluate_qvhighlights(trivial.predict(name, train, val), gt)["brief"]
         mr[name], hd[name] = brief["MR-full-mAP"], brief["HL-min-VeryGood-mAP"]
-    # the signal is in the clips: the single-clip ridge ranks the salient clips well above
-    # blind guessing (v4, seed 0: HD 31.0 vs 21.3 for the middle prior) ...
-    assert hd["single_clip"] > 1.25 * max(hd["random"], hd["middle"], hd["text_only"])
+    # the signal is in the clips: the single-clip ridge ranks the salient clips above blind
+    # guessing (v5, seed 0: HD 21.86 vs 18.17 for the middle prior; flashes and the repeated
+    # events of sequence queries fool it) ...
+    assert hd["single_clip"] > 1.1 * max(hd["random"], hd["middle"], hd["text_only"])
     # ... but without temporal context it cannot turn them into moments (occlusions fragment
-    # them, distractors fire): its MR mAP stays near blind guessing (v4, seed 0: 6.92 vs 4.10)
+    # them, flashes and repeats fire): its MR mAP stays near blind guessing (v5, seed 0: 3.45
+    # vs 4.82)
     assert mr["single_clip"] < 2 * max(mr["random"], mr["middle"], mr["text_only"])
 
 

@@ -1,12 +1,8 @@
 """The embedded synthetic benchmark (SYNTHETIC data, in the QVHighlights layout).
 
 A video is a sequence of scenes; every scene shows one event ``(subject, action, place)`` and has
-a caption. The query describes one event, in varied words; that event fills 1-3 scenes (the
-ground-truth moments). The other scenes are background events or near-miss distractors whose
-event differs from the query's in one slot (same subject and place, another action; or same
-action and place, another subject), so their captions are paraphrase-near to the query.
-
-Clip features (``D_VISUAL`` = 512-d) of clip ``i`` in a scene with caption embedding ``e``::
+a caption. Clip features (``D_VISUAL`` = 512-d) of clip ``i`` in a scene with caption embedding
+``e``::
 
     x_i = P (a_i e + c_i) + n_i + s
 
@@ -17,23 +13,28 @@ Clip features (``D_VISUAL`` = 512-d) of clip ``i`` in a scene with caption embed
 - ``c_i``: clutter, temporally correlated (AR(1), coefficient ``RHO``) mixtures of other caption
   embeddings (things also visible in the frame);
 - ``n_i``: isotropic AR(1) noise; ``s``: a per-video offset (camera/style).
-``clip_noise`` scales ``c`` and ``n`` (1.0 = the default difficulty). Generator v4: queried
-events come from a small vocabulary (``n_subjects`` × ``n_actions`` × ``n_places`` = 144), so a few
-hundred training queries cover the query language; 60 % of the other scenes are near-miss
-distractors; within a moment the event is occluded on about 40 % of the clips (runs of ~1 clip,
-no evidence left), but the annotators watch in context and rate an occluded clip by the moment's
-relevance (``context_labels``): a clip-by-clip detector fragments moments and misses 40 % of the
-salient clips, while temporal context recovers both; clutter and noise are half of v2's (v3 had
-v2's, and left the short-run models too close to the bar of the learns-for-real test). (v2 also
-had 1-2 clip flashes of the queried event outside moments, ``glimpse_prob``, now 0.) All
-difficulty knobs are in ``DEFAULT_PARAMS``.
+``clip_noise`` scales ``c`` and ``n`` (1.0 = the default difficulty).
 
-So a single clip's similarity to the query is a noisy cue, averaging over a scene helps (temporal
-context), distractors defeat sentence-level similarity, and since moment positions are uniform,
-the text alone says nothing about where the moment is.
+Generator v5 is designed so that temporal context is NECESSARY (docs/design.md §7): no single
+clip, and no fixed smoother of per-clip scores, tells a moment from what is not one.
 
-Saliency: 3 annotators, 0-4, on the relevant clips, each a noisy reading of ``a_i`` mapped through
-the real QVHighlights marginal (``synth_stats``).
+- Query types (:data:`QUERY_TYPES`, recorded per query in ``scenes_{split}.jsonl``):
+  ``sequence`` ("A, then B", ``sequence_prob`` of the queries): the moment is an A scene directly
+  followed by a B scene; the video also shows A alone, B alone and, with ``reverse_prob``,
+  "B, then A" (``repeat`` scenes, not moments). ``single``: one event in 1-3 scenes (moments).
+- Flashes: isolated one-clip cuts of a queried event (Poisson, ``flash_rate`` per video), at
+  least ``flash_min_gap`` clips from any event scene: seeds that are not moments.
+- Occlusions: ``occlusion_prob`` of the event scenes long enough hold one run of
+  ``occlusion_min``-``occlusion_max`` clips without evidence, which the annotators (watching in
+  context, ``context_labels``) still rate as relevant.
+- Filler scenes: near-miss distractors (``distractor_prob``; one slot of a queried event
+  changed) or background events sharing no subject or action with the queried events.
+- Queried events come from a small vocabulary (``n_subjects`` × ``n_actions`` × ``n_places`` =
+  144), so a few thousand training queries cover the query language.
+
+All difficulty knobs are in ``DEFAULT_PARAMS``; :func:`settings_hash` identifies the settings in
+every report. Saliency: 3 annotators, 0-4, on the relevant clips, each a noisy reading of ``a_i``
+mapped through the real QVHighlights marginal (``synth_stats``).
 
 Layout written by :func:`generate` into ``out_dir``::
 
@@ -59,10 +60,10 @@ from scipy.stats import norm
 from rdmf.io import atomic_write_json, atomic_write_jsonl, read_json
 
 from . import synth_stats as stats
-from .synth_vocab import ACTIONS, PLACES, SUBJECTS, caption, query_sentence
+from .synth_vocab import ACTIONS, PLACES, SUBJECTS, caption, query_sentence, sequence_sentence
 from .text_encoder import TEXT_DIM, encode_sentences, encode_tokens
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 """Bump on ANY change that alters generated data; every comparison must then be re-run."""
 
 D_VISUAL = 512
@@ -71,19 +72,27 @@ DEFAULT_PARAMS = {
     "clutter_scale": 0.15,   # norm of the clutter relative to a full-strength scene signal
     "noise_scale": 0.4,      # norm of the isotropic noise (in 512-d)
     "style_scale": 0.3,      # norm of the per-video offset
-    "distractor_prob": 0.6,  # probability that a non-moment scene is a near-miss distractor
-    "dropout_prob": 0.4,     # fraction of moment clips where the event is occluded ...
-    "dropout_mean_len": 1.0,  # ... in runs of this mean length (clips) ...
-    "dropout_gain": 0.0,     # ... keeping this fraction of its evidence
-    "glimpse_prob": 0.0,     # probability that a non-moment scene holds a 1-2 clip flash of the event
+    "distractor_prob": 0.6,  # probability that a filler scene is a near-miss distractor
+    "sequence_prob": 0.7,    # fraction of queries of type "sequence" ("A, then B"); else "single"
+    "reverse_prob": 0.5,     # probability that a sequence video also shows "B, then A" (not a moment)
+    "flash_rate": 4.0,       # mean number (Poisson) of isolated one-clip flashes of a queried event
+    "flash_min_gap": 3,      # clips between a flash and any scene of a queried event
+    "occlusion_prob": 0.7,   # probability that a long enough moment scene holds an occlusion ...
+    "occlusion_min": 3,      # ... of this many clips ...
+    "occlusion_max": 8,      # ... to this many (uniform), leaving >= 2 visible clips each side;
+    "occlusion_gain": 0.0,   # occluded clips keep this fraction of their evidence
+    "dropout_prob": 0.0,     # v4's short occlusions (fraction of moment clips) ...
+    "dropout_mean_len": 1.0,  # ... in runs of this mean length (clips)
     "context_labels": 1,     # 1: occluded moment clips are labelled by the moment's relevance
     "noise_rho": 0.6,        # AR(1) coefficient of the isotropic noise (0 = i.i.d. per clip)
     "n_subjects": 6,         # queried events use only the first n subjects/actions/places of the
-    "n_actions": 6,          # vocabulary (0 = all of it); background scenes always draw from the
+    "n_actions": 6,          # vocabulary (0 = all of it); filler scenes always draw from the
     "n_places": 4,           # whole vocabulary
 }
 """Difficulty knobs (overridable with ``params=``; a set with overrides gets its own folder)."""
-SCENE_LEN_CLIPS = (3, 12)  # background/distractor scene lengths (uniform, inclusive)
+SCENE_LEN_CLIPS = (3, 12)  # filler and repeat scene lengths (uniform, inclusive)
+MIN_GAP_CLIPS = 3          # filler clips between two event blocks (at least one filler scene)
+QUERY_TYPES = ("single", "sequence")
 N_BACKGROUND_CAPTIONS = 160
 N_CLUTTER = 6             # clutter components (caption embeddings) per video
 # mean/std of the moment clips' evidence strength (measured on the ci train split, default knobs)
@@ -93,11 +102,29 @@ SALIENCY_LOADING = 0.42   # annotator latent = 0.42 z(strength) + 0.91 own noise
 SIZES = {
     "ci": {"train": 300, "val": 100, "test": 50},
     "default": {"train": 3000, "val": 600, "test": 600},
+    "bench": {"train": 3000, "val": 600, "test": 1000},
     "full": {"train": 7218, "val": 1550, "test": 1542},
 }
 SPLITS = ("train", "val", "test")
 _SPLIT_SEED = {"train": 1, "val": 2, "test": 3}
 _QID_OFFSET = {"train": 0, "val": 100_000, "test": 200_000}
+
+
+def settings_hash() -> str:
+    """A short hash of everything that fixes the generator's output besides size and seed:
+    version, default knobs, sizes and layout constants (recorded in every report)."""
+    import hashlib
+    settings = {"version": GENERATOR_VERSION, "params": DEFAULT_PARAMS, "sizes": SIZES,
+                "scene_len": SCENE_LEN_CLIPS, "min_gap": MIN_GAP_CLIPS,
+                "background_captions": N_BACKGROUND_CAPTIONS, "clutter": N_CLUTTER}
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def query_types(folder: str | Path, split: str) -> dict[int, str]:
+    """qid -> query type (``single`` | ``sequence``) of a generated split (from its scenes file)."""
+    from rdmf.io import read_jsonl
+    path = Path(folder) / "annotations" / f"scenes_{split}.jsonl"
+    return {int(r["qid"]): r.get("query_type", "single") for r in read_jsonl(path)}
 
 
 def resolve_params(params: dict | None = None) -> dict:
@@ -151,23 +178,59 @@ def _sample_moment_len_clips(rng: np.random.Generator) -> int:
     return max(1, int(rng.choice(evens)) // 2)
 
 
-def _layout(rng: np.random.Generator, n_clips: int, p: dict) -> list[tuple[int, int, str]]:
-    """Scenes ``(start_clip, end_clip_exclusive, kind)``, kind in {moment, distractor, background}."""
-    ms = list(stats.MOMENTS_PER_QUERY)
-    m = int(rng.choice(ms, p=np.array(list(stats.MOMENTS_PER_QUERY.values()))))
+def _block_lengths(rng: np.random.Generator, qtype: str, p: dict) -> list[list[tuple[int, str, int]]]:
+    """The event blocks of one video: lists of ``(length, kind, role)``; ``role`` indexes the
+    query's events (0 = A, 1 = B). A block is a run of adjacent event scenes."""
+    if qtype == "single":
+        ms = list(stats.MOMENTS_PER_QUERY)
+        m = int(rng.choice(ms, p=np.array(list(stats.MOMENTS_PER_QUERY.values()))))
+        return [[(_sample_moment_len_clips(rng), "moment", 0)] for _ in range(m)]
+    total = max(6, _sample_moment_len_clips(rng))
+    first = int(rng.integers(3, total - 2))
+    lo, hi = SCENE_LEN_CLIPS
+    blocks = [[(first, "moment", 0), (total - first, "moment", 1)],
+              [(int(rng.integers(lo, hi + 1)), "repeat", 0)],
+              [(int(rng.integers(lo, hi + 1)), "repeat", 1)]]
+    if rng.random() < p["reverse_prob"]:
+        blocks.append([(int(rng.integers(lo, hi + 1)), "repeat", 1),
+                       (int(rng.integers(lo, hi + 1)), "repeat", 0)])
+    return blocks
+
+
+def _fit_blocks(rng: np.random.Generator, n_clips: int, qtype: str, p: dict):
+    """Blocks that fit ``n_clips`` with gaps of at least ``MIN_GAP_CLIPS`` between them."""
+    def size(blocks):
+        return sum(n for block in blocks for n, _, _ in block) + MIN_GAP_CLIPS * (len(blocks) - 1)
     for _ in range(50):
-        lens = [_sample_moment_len_clips(rng) for _ in range(m)]
-        if sum(lens) + 2 * (m - 1) <= n_clips:
-            break
-    else:
-        m, lens = 1, [min(_sample_moment_len_clips(rng), n_clips)]
-    free = n_clips - sum(lens) - 2 * (m - 1)
-    # split the free clips into m + 1 gaps (inner gaps get 2 extra clips: at least one scene)
+        blocks = _block_lengths(rng, qtype, p)
+        if size(blocks) <= n_clips:
+            return blocks
+    blocks = blocks[:1] if qtype == "single" else blocks[:3]   # drop the optional blocks
+    while size(blocks) > n_clips:                              # then shrink the longest scene
+        bi, si = max(((i, j) for i, b in enumerate(blocks) for j in range(len(b))),
+                     key=lambda ij: blocks[ij[0]][ij[1]][0])
+        n, kind, role = blocks[bi][si]
+        blocks[bi][si] = (n - 1, kind, role)
+    return blocks
+
+
+def _layout(rng: np.random.Generator, n_clips: int, qtype: str,
+            p: dict) -> list[tuple[int, int, str, int | None]]:
+    """Scenes ``(start_clip, end_clip_exclusive, kind, role)`` covering the video.
+
+    ``kind``: ``moment`` (a scene of the query's event(s) that the query asks for), ``repeat``
+    (a scene of a queried event that is not a moment: in a sequence video, A alone, B alone and
+    "B, then A"), ``distractor`` (a near miss) or ``background``; ``role`` is the index of the
+    queried event a moment/repeat scene shows (``None`` for filler scenes)."""
+    blocks = _fit_blocks(rng, n_clips, qtype, p)
+    order = rng.permutation(len(blocks))
+    m = len(blocks)
+    used = sum(n for block in blocks for n, _, _ in block)
+    free = n_clips - used - MIN_GAP_CLIPS * (m - 1)
     cuts = np.sort(rng.integers(0, free + 1, size=m))
     gaps = np.diff(np.concatenate([[0], cuts, [free]])).tolist()
     for k in range(1, m):
-        gaps[k] += 2
-    order = rng.permutation(m)
+        gaps[k] += MIN_GAP_CLIPS
     scenes, t = [], 0
     for k in range(m + 1):
         end = t + gaps[k]
@@ -176,13 +239,44 @@ def _layout(rng: np.random.Generator, n_clips: int, p: dict) -> list[tuple[int, 
             if end - (t + length) < 2:
                 length = end - t
             kind = "distractor" if rng.random() < p["distractor_prob"] else "background"
-            scenes.append((t, t + length, kind))
+            scenes.append((t, t + length, kind, None))
             t += length
         if k < m:
-            scenes.append((t, t + lens[order[k]], "moment"))
-            t += lens[order[k]]
+            for n, kind, role in blocks[order[k]]:
+                scenes.append((t, t + n, kind, role))
+                t += n
     assert t == n_clips, (t, n_clips)
     return scenes
+
+
+def _occlusion(rng: np.random.Generator, start: int, end: int, p: dict) -> list[int] | None:
+    """``[first, last_exclusive]`` clips of an occlusion inside an event scene, or ``None``."""
+    lo, hi = int(p["occlusion_min"]), int(p["occlusion_max"])
+    length = end - start
+    if lo < 1 or length < lo + 4 or rng.random() >= p["occlusion_prob"]:
+        return None
+    n = int(rng.integers(lo, min(hi, length - 4) + 1))
+    first = int(rng.integers(start + 2, end - 2 - n + 1))
+    return [first, first + n]
+
+
+def _flashes(rng: np.random.Generator, scenes: list[dict], n_events: int, p: dict) -> list[dict]:
+    """Isolated one-clip flashes of a queried event inside filler scenes, at least
+    ``flash_min_gap`` clips from any scene of a queried event and from each other."""
+    n_clips = scenes[-1]["end"]
+    near = np.zeros(n_clips, bool)
+    gap = int(p["flash_min_gap"])
+    for sc in scenes:
+        if sc["kind"] in ("moment", "repeat"):
+            near[max(0, sc["start"] - gap):sc["end"] + gap] = True
+    candidates = [i for i in range(n_clips) if not near[i]]
+    flashes = []
+    for _ in range(int(rng.poisson(p["flash_rate"]))):
+        free = [i for i in candidates if all(abs(i - f["clip"]) > gap for f in flashes)]
+        if not free:
+            break
+        flashes.append({"clip": int(rng.choice(free)), "role": int(rng.integers(n_events))})
+    return sorted(flashes, key=lambda f: f["clip"])
 
 
 def _vocab_sizes(p: dict | None) -> tuple[int, int, int]:
@@ -255,8 +349,13 @@ def _saliency(rng: np.random.Generator, strength: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- generation
+def _clashes(ev, events) -> bool:
+    """Whether ``ev`` shares a subject or an action with one of ``events``."""
+    return any(ev[0] == e[0] or ev[1] == e[1] for e in events)
+
+
 def _plan_split(split: str, n: int, seed: int, p: dict) -> list[dict]:
-    """Everything random except the features: events, layout, queries, strengths."""
+    """Everything random except the features: events, layout, queries, occlusions, flashes."""
     rng = np.random.default_rng([seed, _SPLIT_SEED[split], int(GENERATOR_VERSION)])
     bank = _background_events(seed)
     plans = []
@@ -264,24 +363,37 @@ def _plan_split(split: str, n: int, seed: int, p: dict) -> list[dict]:
         qid = _QID_OFFSET[split] + i
         duration = _sample_duration_s(rng)
         n_clips = int(round(duration / stats.CLIP_LEN_S))
-        event = _random_event(rng, p=p)
-        query = query_sentence(event, rng)
-        near = _near_miss(event, rng, p)   # one near-miss event per video
+        qtype = "sequence" if rng.random() < p["sequence_prob"] else "single"
+        events = [_random_event(rng, p=p)]
+        if qtype == "sequence":
+            events.append(_random_event(rng, avoid=events[0], p=p))
+            query = sequence_sentence(events[0], events[1], rng)
+        else:
+            query = query_sentence(events[0], rng)
+        nears = [_near_miss(ev, rng, p) for ev in events]   # near-miss events of this video
         scenes = []
-        for start, end, kind in _layout(rng, n_clips, p):
-            if kind == "moment":
-                ev = event
+        for start, end, kind, role in _layout(rng, n_clips, qtype, p):
+            if role is not None:
+                ev = events[role]
             elif kind == "distractor":
-                ev = near
+                ev = nears[int(rng.integers(len(nears)))]
             else:  # background scenes come from the shared bank (a finite set of captions)
                 ev = bank[int(rng.integers(len(bank)))]
-                while ev[0] == event[0] or ev[1] == event[1]:
+                while _clashes(ev, events):
                     ev = bank[int(rng.integers(len(bank)))]
-            scenes.append({"start": start, "end": end, "kind": kind, "event": list(ev),
-                           "caption": caption(ev)})
-        plans.append({"qid": qid, "vid": f"syn{qid:06d}", "query": query, "event": list(event),
+            scene = {"start": start, "end": end, "kind": kind, "event": list(ev),
+                     "caption": caption(ev)}
+            if role is not None:
+                scene["role"] = role
+                scene["occlusion"] = _occlusion(rng, start, end, p)
+            scenes.append(scene)
+        flashes = _flashes(rng, scenes, len(events), p)
+        for flash in flashes:
+            flash["caption"] = caption(events[flash["role"]])
+        plans.append({"qid": qid, "vid": f"syn{qid:06d}", "query": query, "query_type": qtype,
+                      "event": list(events[0]), "events": [list(ev) for ev in events],
                       "duration": duration, "n_clips": n_clips, "scenes": scenes,
-                      "feature_seed": int(rng.integers(2 ** 31))})
+                      "flashes": flashes, "feature_seed": int(rng.integers(2 ** 31))})
     return plans
 
 
@@ -290,15 +402,17 @@ def _video_features(plan: dict, emb: dict[str, np.ndarray], bank: np.ndarray, pr
     """(L, 512) features and (L,) evidence strength of one planned video."""
     rng = np.random.default_rng(plan["feature_seed"])
     L = plan["n_clips"]
-    query_caption = caption(tuple(plan["event"]))
     signal = np.zeros((L, TEXT_DIM))
     strength = np.zeros(L)
     for scene in plan["scenes"]:
         s, e = scene["start"], scene["end"]
-        if scene["kind"] == "moment":
+        if scene["kind"] in ("moment", "repeat"):
             a = 0.35 + 0.65 * _smooth_profile(rng, e - s) * rng.uniform(0.75, 1.0)
             seen = np.where(_markov_mask(rng, e - s, p["dropout_prob"], p["dropout_mean_len"]),
-                            p["dropout_gain"] * a, a)
+                            0.0, a)
+            if scene.get("occlusion"):
+                o0, o1 = scene["occlusion"]
+                seen[o0 - s:o1 - s] = p["occlusion_gain"] * a[o0 - s:o1 - s]
             # annotators watch in context: with context_labels they rate an occluded clip by the
             # moment's relevance there, not by what that single clip shows
             strength[s:e] = a if p["context_labels"] else seen
@@ -307,11 +421,8 @@ def _video_features(plan: dict, emb: dict[str, np.ndarray], bank: np.ndarray, pr
             a = np.full(e - s, rng.uniform(0.55, 1.0)) + 0.05 * rng.standard_normal(e - s)
             strength[s:e] = a
         signal[s:e] = a[:, None] * emb[scene["caption"]][None]
-        if scene["kind"] != "moment" and e - s >= 3 and rng.random() < p["glimpse_prob"]:
-            # a flash cut of the queried event (1-2 clips, inside the scene): not a moment
-            n = int(rng.integers(1, 3))
-            g = int(rng.integers(s + 1, e - n + 1)) if e - n > s + 1 else s
-            signal[g:g + n] = rng.uniform(0.6, 1.0) * emb[query_caption][None]
+    for flash in plan["flashes"]:   # a flash cut of a queried event: one clip, not a moment
+        signal[flash["clip"]] = rng.uniform(0.8, 1.0) * emb[flash["caption"]]
     comps = bank[rng.choice(len(bank), size=N_CLUTTER, replace=False)]        # (K, 384)
     weights = _ar1(rng, L, N_CLUTTER, p["rho"]) / np.sqrt(N_CLUTTER)              # (L, K)
     clutter = weights @ comps
@@ -356,7 +467,11 @@ def annotation_row(plan: dict, strength: np.ndarray, rng: np.random.Generator) -
     windows, clip_ids = [], []
     for scene in plan["scenes"]:
         if scene["kind"] == "moment":
-            windows.append([scene["start"] * stats.CLIP_LEN_S, scene["end"] * stats.CLIP_LEN_S])
+            start, end = scene["start"] * stats.CLIP_LEN_S, scene["end"] * stats.CLIP_LEN_S
+            if windows and windows[-1][1] == start:   # adjacent moment scenes: one moment
+                windows[-1][1] = end
+            else:
+                windows.append([start, end])
             clip_ids.extend(range(scene["start"], scene["end"]))
     windows.sort()
     clip_ids.sort()
@@ -485,8 +600,10 @@ def _write_set(out_dir: Path, size: str, seed: int, clip_noise: float, p: dict,
         for plan, f, a, tok in tqdm(list(zip(plans, feats, strengths, tokens)),
                                     desc=f"synthetic {split}", disable=not progress):
             rows.append(annotation_row(plan, a, rng))
-            scene_rows.append({"qid": plan["qid"], "vid": plan["vid"], "event": plan["event"],
-                               "scenes": plan["scenes"],
+            scene_rows.append({"qid": plan["qid"], "vid": plan["vid"],
+                               "query_type": plan["query_type"], "event": plan["event"],
+                               "events": plan["events"], "scenes": plan["scenes"],
+                               "flashes": plan["flashes"],
                                "strength": np.round(a, 4).tolist()})
             np.savez(out_dir / "video_features" / f"{plan['vid']}.npz",
                      features=f.astype(np.float16))

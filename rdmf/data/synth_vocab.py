@@ -117,3 +117,18 @@ def query_sentence(event: tuple[int, int, int], rng: np.random.Generator) -> str
     text = template.format(A=a.capitalize(), a=a, adj=adj, subj=noun, act3=act3, acting=acting,
                            place=place_text, Place=place_text.capitalize(), time=time)
     return text[0].upper() + text[1:]
+
+
+SEQUENCE_TEMPLATES = ["{a}, then {b}.", "First {a}, then {b}.", "{a}, and after that {b}."]
+
+
+def sequence_sentence(first: tuple[int, int, int], second: tuple[int, int, int],
+                      rng: np.random.Generator) -> str:
+    """A sentence asking for ``first``, then ``second`` (the order in time is the order in words)."""
+    a, b = (query_sentence(ev, rng).rstrip(".") for ev in (first, second))
+    template = SEQUENCE_TEMPLATES[int(rng.integers(len(SEQUENCE_TEMPLATES)))]
+    if template.startswith("{a}"):
+        text = template.format(a=a, b=b[0].lower() + b[1:])
+    else:
+        text = template.format(a=a[0].lower() + a[1:], b=b[0].lower() + b[1:])
+    return text[0].upper() + text[1:]
