@@ -59,7 +59,9 @@ import torch
 from rdmf.io import read_json
 from rdmf.figures import apply_style, save_figure
 from rdmf.experiments import shards, shard_config
-from rdmf.experiments.analysis import CLASSES, channel_relevance, field_trajectories, learned_kinetics
+from rdmf.experiments.analysis import (CLASSES, affine_r2, channel_relevance, effective_kinetics,
+                                      field_trajectories, flash_response, learned_kinetics,
+                                      learned_reaches)
 from rdmf.experiments.runner import run_dir, run_shard, shard_data
 from rdmf.theory.plot import draw_fk_map, scatter_fk
 from rdmf.train.engine import load_model, predict_samples
@@ -236,7 +238,48 @@ figure_path = save_figure(fig, "06_fields", profile)
 assert figure_path.is_file()
 
 # %% [markdown]
-# ## 4. What this says (read with notebook 07)
+# ## 4. Does the reaction act? Four diagnostics
+#
+# - **Effective kinetics.** The kinetics each val query actually runs with — text shift and
+#   space-varying feed included — as a cloud per channel on the map of notebook 02.
+# - **Reaches.** The diffusion reach $\sqrt{2 D T}$ of each channel, in clips (moments last 5–75).
+# - **Affine R².** How much of $v_K$ an affine function of the *linearly* diffused seeds explains
+#   (same reach, no reaction). Near 1: the reaction only rescales a smoothing of its seeds; well
+#   below 1: it reshapes them.
+# - **Flashes.** The layer's medium on an isolated one-clip seed vs a run of 8 seeds: a bistable
+#   medium that "kills isolated seeds and keeps mutually supporting ones" has a ratio ≫ 1.
+
+# %% tags=["nbval-ignore-output"]
+eff = effective_kinetics(model, val_set[:32])
+reach = learned_reaches(model)
+r2 = affine_r2(model, val_set[:32])
+flash = flash_response(model)
+print(f"effective T(F+k) over queries and channels: median {np.median(eff['T(F+k)']):.2f}, "
+      f"range [{np.min(eff['T(F+k)']):.2f}, {np.max(eff['T(F+k)']):.2f}]")
+print(f"reach of u (clips): median {np.median(reach['u']):.2f}, range "
+      f"[{np.min(reach['u']):.2f}, {np.max(reach['u']):.2f}]")
+print(f"affine R² of v_K: median {np.nanmedian(r2):.2f} (10th-90th percentile "
+      f"{np.nanpercentile(r2, 10):.2f}-{np.nanpercentile(r2, 90):.2f})")
+print(f"flash response, run/single peak ratio per channel: median {np.median(flash['ratio']):.2f}, "
+      f"max {np.max(flash['ratio']):.2f}")
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+draw_fk_map(axes[0], sigma=sigma_map, F_range=(0.0, 0.1), k_range=(0.0, 0.1), n=150, legend=False)
+for c in range(eff["F"].shape[1]):
+    scatter_fk(axes[0], eff["F"][:, c], eff["k"][:, c], s=6, color=f"C{c % 10}", zorder=6)
+axes[0].set_title("effective (F, k) per query, one colour per channel", fontsize=9)
+axes[1].hist(reach["u"], bins=np.logspace(-1, 2, 16), color="0.4")
+axes[1].set(xscale="log", xlabel="reach sqrt(2 Du T) (clips)", ylabel="channels",
+            title="learned reaches")
+axes[2].hist(r2[np.isfinite(r2)], bins=20, color="0.4")
+axes[2].set(xlabel="R² of v_K vs affine(linearly diffused seeds)", ylabel="queries",
+            title="does the reaction reshape the fields?")
+fig.tight_layout()
+figure_path = save_figure(fig, "06_diagnostics", profile)
+assert figure_path.is_file()
+assert np.all(np.isfinite(eff["T(F+k)"])) and np.all(reach["u"] >= 0)
+
+# %% [markdown]
+# ## 5. What this says (read with notebook 07)
 #
 # - The curves show whether the budget of this profile was enough to learn moment retrieval at
 #   all; the `ci` profile trains for seconds and is a smoke test, not a result. The `paper`

@@ -37,7 +37,7 @@ def test_the_check_fails_when_the_fusion_is_the_identity(tmp_path, floor, monkey
 
     class Identity(torch.nn.Module):
         def forward(self, video, video_mask, text, text_mask, video_pos):
-            return video, video_mask, video_pos
+            return video, video_mask, video_pos, None   # clips unchanged, no text, no logit
 
     monkeypatch.setattr(model_module, "build_fusion", lambda name, **kw: Identity())
     metrics = compare(tmp_path, fusions=("concat",), seed=0)["fusions"]["concat"]
