@@ -221,10 +221,11 @@ assert R.verify()
 # %%
 from rdmf.theory import splitting_invariant_region  # noqa: E402
 
-S = splitting_invariant_region(5)
-print("D Δ (5 sites, reflecting):", S.generator.tolist())
-print("row sums:", list(S.row_sums), "| splitting region holds for any dt, D:", S.verify())
-assert S.verify()
+split_region = splitting_invariant_region(5)
+print("D Δ (5 sites, reflecting):", split_region.generator.tolist())
+print("row sums:", list(split_region.row_sums), "| splitting region holds for any dt, D:",
+      split_region.verify())
+assert split_region.verify()
 
 # %% [markdown]
 # The bound $v \le M$ rests on one more identity, printed below: with $v, v_l, v_r \le M$ and $u'$

@@ -88,10 +88,12 @@ for key, value in dataset_stats(val).items():
 # as the model sees them, L2-normalised); middle: the mean annotator saliency, with the
 # ground-truth moments shaded green; bottom: the single-clip score of the trivial
 # `single_clip` predictor (a ridge map of ONE clip onto the query's sentence embedding, fitted on the
-# training split). Scene kinds from the generator's log are marked on the bottom panel: the
-# near-miss distractors (orange bands) raise the single-clip score without being moments, and
-# the occluded clips inside moments (about 40 %, which the annotators, watching in context, still
-# rate as relevant) drop it to the background level, so runs of high single-clip scores fragment.
+# training split). Scene kinds from the generator's log (v5) are marked on the bottom panel:
+# near-miss distractors (orange bands) and, for "A, then B" queries, the scenes of A or B that are
+# not the moment (A alone, B alone, "B, then A": red bands) raise the single-clip score without
+# being moments; so do the one-clip flashes of a queried event (red lines). Occlusions of 3–8
+# clips inside moments (grey bands; the annotators, watching in context, still rate them as
+# relevant) drop it to the background level, so runs of high single-clip scores fragment.
 
 # %%
 scorer = trivial.SingleClipScorer(train.samples())
@@ -102,14 +104,22 @@ for col, index in enumerate((0, 1, 2)):
     title = "\n".join(textwrap.wrap(f"qid {s.qid}: {s.query}", 40, max_lines=2, placeholder=" …"))
     plot_sample(s, axes[:, col], scores=scorer.scores(s), title=title)
     for scene in scenes[s.qid]["scenes"]:
-        if scene["kind"] == "distractor":
-            axes[2, col].axvspan(2 * scene["start"], 2 * scene["end"], color="C1", alpha=0.15, lw=0)
+        if scene["kind"] in ("distractor", "repeat"):
+            axes[2, col].axvspan(2 * scene["start"], 2 * scene["end"], lw=0, alpha=0.15,
+                                 color="C1" if scene["kind"] == "distractor" else "C3")
+        if scene.get("occlusion"):
+            axes[2, col].axvspan(2 * scene["occlusion"][0], 2 * scene["occlusion"][1], lw=0,
+                                 color="0.5", alpha=0.3)
+    for flash in scenes[s.qid]["flashes"]:
+        axes[2, col].axvline(2 * flash["clip"] + 1, color="C3", lw=1)
 fig.tight_layout()
 save_figure(fig, "05_synthetic_samples", profile)
 for index in (0, 1, 2):
     s = val[index]
     kinds = [f"{sc['kind'][0]}{sc['end'] - sc['start']}" for sc in scenes[s.qid]["scenes"]]
-    print(f"qid {s.qid}: {s.query!r}\n   windows {s.windows_s.tolist()}  scenes (kind, clips): {' '.join(kinds)}")
+    print(f"qid {s.qid} ({scenes[s.qid]['query_type']}): {s.query!r}\n   windows "
+          f"{s.windows_s.tolist()}  scenes (kind, clips): {' '.join(kinds)}  flashes at clips "
+          f"{[f['clip'] for f in scenes[s.qid]['flashes']]}")
 
 # %% [markdown]
 # ## 2. Synthetic vs real annotation statistics
@@ -119,10 +129,15 @@ for index in (0, 1, 2):
 # file). Here they are recomputed from the real file when the data root has it. Known, deliberate
 # differences: the synthetic set lumps 3 or more moments into 3 (the real tail reaches 24), so it
 # has fewer moments per query; long moments are resampled when several do not fit, so moments are
-# a little shorter on average.
+# a little shorter on average. Generator v5's "A, then B" queries have one moment by design, so
+# the statistics below are those of its single-event queries, which follow the real file.
 
 # %%
-syn_stats = qvhighlights_stats(train.folder / "annotations" / "synthetic_train.jsonl")
+query_type = synth.query_types(train.folder, "train")
+syn_rows = [r for r in read_jsonl(train.folder / "annotations" / "synthetic_train.jsonl")
+            if query_type[r["qid"]] == "single"]
+print(f"single-event queries: {len(syn_rows)} of {len(query_type)} train queries")
+syn_stats = qvhighlights_stats(syn_rows)
 real_file = None if root is None else root / "qvhighlights" / "annotations" / "highlight_train_release.jsonl"
 real_stats = qvhighlights_stats(real_file) if real_file is not None and real_file.is_file() else None
 if real_stats is None:
@@ -219,9 +234,10 @@ if real:
 #   clip to the query embedding, fitted on training clips; windows = runs of high-scoring clips).
 #
 # Moment positions are uniform, so the text alone says nothing about where the moment is;
-# occlusions make clip-by-clip detection fragment and near-miss distractors make it fire. A model
-# with temporal context has to clear the best of these by a wide margin (the target is twice
-# its MR mAP): `tests/test_train_learns.py` checks it after a short CPU run.
+# occlusions make clip-by-clip detection fragment, and distractors, flashes and the repeated
+# events of "A, then B" queries make it fire. A model with temporal context has to clear the best
+# of these by a margin (5 points of MR mAP and of HD mAP: `tests/test_train_learns.py` after a
+# short CPU run); the stronger learned floors and temporal references are in notebook 07.
 
 # %%
 gt_rows = read_jsonl(val.folder / "annotations" / "synthetic_val.jsonl")
@@ -233,7 +249,9 @@ write_report_json(out / "05_trivial_predictors.json",
                    "generator_version": synth.GENERATOR_VERSION, "metrics": table}, ndigits=2)
 atomic_write_text(out / "05_trivial_predictors.md", markdown_table(table) + "\n")
 best = max(row["MR-full-mAP"] for row in table.values())
-print(f"best trivial MR mAP: {best:.2f} -> a model must reach {2 * best:.2f} (2x)")
+best_hd = max(row["HL-min-VeryGood-mAP"] for row in table.values())
+print(f"best trivial MR mAP {best:.2f}, HD mAP {best_hd:.2f} -> the learns-for-real bar: "
+      f"{best + 5:.2f} / {best_hd + 5:.2f}")
 # the clips carry the signal (single_clip ranks salient clips well above the blind predictors)
 hd = {k: row["HL-min-VeryGood-mAP"] for k, row in table.items()}
 assert hd["single_clip"] > max(hd[k] for k in ("random", "middle", "text_only"))
@@ -246,7 +264,9 @@ assert best < 20
 #   `rdmf data prepare` turns any of them into one checksummed `.h5` per split.
 # - The synthetic benchmark follows the QVHighlights annotation statistics (with the stated
 #   differences) and carries the queried event only through noisy, occluded, temporally extended
-#   evidence: blind predictors score near zero MR mAP and the clip-by-clip predictor stays low.
+#   evidence, with look-alike clips (flashes, repeated events, "B, then A") that only temporal
+#   context tells apart: blind predictors score near zero MR mAP and the clip-by-clip predictor
+#   stays low.
 
 # %% [markdown]
 # ## Exercise

@@ -18,3 +18,8 @@ run() { echo "# $(date -u +%FT%TZ) rdmf experiments run --profile paper $*"; /us
 ( run --group ablations; run --group synthetic --part 1/3 ) >> "$LOG/worker3.log" 2>&1 &
 ( run --group robustness; run --group youtube; run --group synthetic --part 2/3 ) >> "$LOG/worker4.log" 2>&1 &
 wait
+# the benchmark (synthetic v5, size bench): the grid of every model, then every model at its
+# selected grid point over the seeds (a model enters once its whole grid is done)
+( run --group bench_grid --part 0/2; run --group bench --part 0/2 ) >> "$LOG/bench1.log" 2>&1 &
+( run --group bench_grid --part 1/2; run --group bench --part 1/2 ) >> "$LOG/bench2.log" 2>&1 &
+wait
