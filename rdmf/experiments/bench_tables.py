@@ -117,15 +117,14 @@ def verdicts(profile: str, runs: dict[str, list[dict]] | None = None,
     types = _query_types(profile, n)
     for metric in DECIDING_METRICS:
         arrays = per_query_arrays(runs, metric, seeds)
-        unit = f"{n} test queries, {len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
-        comps = compare(arrays, pairs, metric, primary, n_resamples=n_resamples, unit=unit)
+        comps = compare(arrays, pairs, metric, primary, n_resamples=n_resamples, unit="test queries")
         out["comparisons"] += [c.__dict__ | {"sentence": sentence(c)} for c in comps]
         out["sentences"] += [sentence(c) for c in comps]
         for qtype in sorted(set(types)):
             mask = types == qtype
             sub = {m: a[:, mask] for m, a in arrays.items()}
-            unit_t = f"{int(mask.sum())} {qtype} test queries, {len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
-            tc = compare(sub, pairs, metric, primary, n_resamples=n_resamples, unit=unit_t)
+            tc = compare(sub, pairs, metric, primary, n_resamples=n_resamples,
+                         unit=f"{qtype} test queries")
             out["by_type"].setdefault(qtype, []).extend(sentence(c) for c in tc)
     return out
 
