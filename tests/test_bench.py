@@ -126,3 +126,21 @@ def test_bench_results_group_by_model_and_seed(monkeypatch):
     results = {s.id: {"shard": s.to_dict(), "status": "done"} for s in shards}
     out = bench_results("paper", results)
     assert [r["shard"]["seed"] for r in out["rd"]] == [0, 1]
+
+
+def test_plateau_epoch_is_the_first_within_one_point_of_the_best():
+    from rdmf.experiments.bench_tables import plateau_epoch
+    assert plateau_epoch([10.0, 20.0, 29.5, 30.0, 29.0]) == 3
+    assert plateau_epoch([None, 5.0]) == 2 and plateau_epoch([]) is None
+
+
+def test_costs_count_parameters_and_training_flops_of_every_model():
+    from rdmf.experiments.costs import gru_flops, shard_cost
+    from rdmf.experiments.runner import shard_data
+    grid = P.shards("ci", "bench_grid")
+    train, _, _ = shard_data("ci", "bench_grid", grid[0])
+    costs = {s.fusion: shard_cost("ci", "bench_grid", s, train[:16]) for s in grid}
+    assert all(c["n_params"] > 0 and c["flops_per_step"] > 0 for c in costs.values())
+    assert costs["per_clip"] == costs["per_clip_smooth"]          # the smoother has no weights
+    assert costs["conv1d"]["flops_per_step"] > costs["per_clip"]["flops_per_step"]
+    assert gru_flops(2, 10, 8) == 2 * gru_flops(1, 10, 8)
