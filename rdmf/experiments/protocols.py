@@ -334,12 +334,17 @@ def deviations(profile: str, group: str) -> list[str]:
                    + (f", first {b.n_train} train / {b.n_val} val queries" if b.n_train else "")
                    + f"; {b.epochs} epochs (synthetic preset 12, reference 200)")
         if config.model.decoder_queries != "learned":
+            lr = (f"lr and width from the grid {dict(b.grid)}" if group in BENCH_GROUPS
+                  else f"lr {config.optim.lr:g}")
             out.append("the synthetic preset's CPU recipe: batch "
-                       f"{config.optim.batch_size}, lr {config.optim.lr:g}, no "
+                       f"{config.optim.batch_size}, {lr}, no "
                        "dropout, text-conditioned saliency read-out, dense clip loss, decoder queries "
                        f"'{config.model.decoder_queries}' (reference: learned queries)")
         if len(b.seeds) < 3:
             out.append(f"seeds {list(b.seeds)} (reference: 3)")
+        if group in BENCH_GROUPS:
+            out.append("the floors and temporal references (rdmf.baselines): BCE on relevant "
+                       "clips, batch 32, windows thresholded from their clip scores")
     if group == "tvsum":
         out.append(f"{b.epochs} epochs (QD-DETR: 2000)")
         if tuple(b.seeds) != PUBLISHED_TVSUM_SEEDS:
