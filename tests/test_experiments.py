@@ -388,3 +388,13 @@ def test_rd_diagnostics_on_a_tiny_model():
     assert fields["u"].shape[0] == model.fusion.rd.steps + 1
     with pytest.raises(ValueError, match="run"):
         A.flash_response(model, run=0)
+
+
+def test_rd_diagnostics_summary_holds_every_diagnostic():
+    from rdmf.experiments import analysis as A
+    from rdmf.train.toy import toy_samples
+    samples = toy_samples(3, seed=0)
+    out = A.diagnostics_summary(_diagnosed_model(), samples)
+    assert out["n_samples"] == 3 and out["affine_r2"]["p10"] <= out["affine_r2"]["median"] <= 1
+    assert len(out["reach_u_clips"]) == 6 and out["reach_u_clips"] == sorted(out["reach_u_clips"])
+    assert sum(out["classes"].values()) == 6 and out["flash_ratio"]["max"] > 10

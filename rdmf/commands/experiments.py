@@ -47,6 +47,13 @@ def register(subparsers) -> None:
     rd.add_argument("--check", action="store_true",
                     help="exit 1 when README.md's block differs from the generated one")
     rd.set_defaults(func=_readme)
+    dg = sub.add_parser("diagnose", help="the RD diagnostics of a trained rd shard's best checkpoint "
+                        "(affine R², effective kinetics, reaches, flash response)")
+    dg.add_argument("--profile", choices=list(PROFILES), default="paper")
+    dg.add_argument("--group", default="bench")
+    dg.add_argument("--shard", required=True, help="the shard id (its run folder must hold best.ckpt)")
+    dg.add_argument("--n", type=int, default=64, help="val queries to diagnose (default 64)")
+    dg.set_defaults(func=_diagnose)
     ne = sub.add_parser("necessity", help="does the synthetic benchmark need temporal context? "
                         "(floors vs temporal references; docs/design.md §7)")
     ne.add_argument("--size", default="bench", choices=("ci", "default", "bench", "full"))
@@ -54,6 +61,34 @@ def register(subparsers) -> None:
     ne.add_argument("--epochs", type=int, default=20)
     ne.set_defaults(func=_necessity)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _diagnose(args) -> int:
+    import json
+
+    import torch
+
+    from rdmf.experiments.analysis import diagnostics_summary
+    from rdmf.experiments.protocols import shards
+    from rdmf.experiments.runner import run_dir, shard_data
+    from rdmf.paths import reports_dir
+    from rdmf.reports import write_report_json
+    from rdmf.train.engine import load_model
+    shard = next((s for s in shards(args.profile, args.group) if s.id == args.shard), None)
+    if shard is None or shard.fusion != "rd":
+        raise ValueError(f"--shard {args.shard!r}: not an rd shard of group {args.group!r} under "
+                         f"profile {args.profile!r}")
+    checkpoint = run_dir(args.profile, shard) / "best.ckpt"
+    if not checkpoint.is_file():
+        raise ValueError(f"{checkpoint}: no best checkpoint (run the shard first)")
+    torch.set_num_threads(1)
+    model, _, _, _ = load_model(checkpoint, "best", torch.device("cpu"), None)
+    _, val, _ = shard_data(args.profile, args.group, shard)
+    out = {"shard": shard.id, **diagnostics_summary(model, val[:args.n])}
+    path = write_report_json(reports_dir(args.profile) / "diagnostics" / f"{shard.id}.json", out)
+    print(json.dumps(out, indent=1))
+    print(f"wrote {path}")
+    return 0
 
 
 def _necessity(args) -> int:

@@ -236,3 +236,25 @@ def channel_relevance(fields: dict[str, np.ndarray], samples: Sequence[Sample]) 
         den = np.sqrt((vc ** 2).sum(1) * (ic ** 2).sum()) + 1e-12
         out.append((vc @ ic) / den)
     return np.mean(out, 0) if out else np.zeros(vK.shape[1])
+
+
+def diagnostics_summary(model, samples: Sequence[Sample]) -> dict:
+    """The four RD diagnostics of a trained model on ``samples``, summarised for a report:
+    affine R² of v_K (median, 10th and 90th percentile), effective T(F+k) (median, range), the
+    reaches of u per channel, the flash response (run/single ratio: median, max) and the channel
+    classes on the (F, k) map."""
+    r2 = affine_r2(model, samples)
+    eff = effective_kinetics(model, samples)
+    reach = learned_reaches(model)
+    flash = flash_response(model)
+    kin = learned_kinetics(model, samples)
+    return {
+        "n_samples": len(samples),
+        "affine_r2": {"median": float(np.nanmedian(r2)), "p10": float(np.nanpercentile(r2, 10)),
+                      "p90": float(np.nanpercentile(r2, 90))},
+        "effective_T(F+k)": {"median": float(np.median(eff["T(F+k)"])),
+                             "min": float(np.min(eff["T(F+k)"])), "max": float(np.max(eff["T(F+k)"]))},
+        "reach_u_clips": sorted(float(x) for x in np.asarray(reach["u"])),
+        "flash_ratio": {"median": float(np.median(flash["ratio"])), "max": float(np.max(flash["ratio"]))},
+        "classes": {name: int((kin["class"] == name).sum()) for name in CLASSES},
+    }
