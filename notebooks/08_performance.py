@@ -159,7 +159,8 @@ for r in paper.values():
 if not per:
     print("no stored paper-profile shards")
 for (ds, f), t in sorted(per.items()):
-    print(f"{ds:10s} {f:16s} {np.median(t):7.2f} s / epoch (median over {len(t)} epochs)")
+    if t:   # (the floors record their time per run, not per epoch)
+        print(f"{ds:10s} {f:16s} {np.median(t):7.2f} s / epoch (median over {len(t)} epochs)")
 
 # %% [markdown]
 # ## Exercise
