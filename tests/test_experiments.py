@@ -275,7 +275,15 @@ def test_rd_step_cost_rows_and_gpu_record_filter(tmp_path):
 # --- README block ------------------------------------------------------------------------------
 def _headline():
     cell = {"mean": 12.5, "std": 0.5, "n": 3}
-    return {"profile": "paper", "status": {"synthetic": {"done": 9, "failed": 0, "planned": 9}},
+    bench = {"title": "Benchmark: synthetic v5 (bench), test split", "generator_version": "5",
+             "settings_hash": "abc", "status": {"done": 3, "failed": 0, "planned": 40},
+             "grid_status": {"done": 21, "failed": 0, "planned": 21},
+             "models": {"rd": {"MR-full-mAP": cell, "HL-min-VeryGood-mAP": cell}},
+             "labels": {"rd": "RDMF (rd)"}, "by_type": {}, "trivial_best_mr": 7.7,
+             "verdicts": ["rd wins over x on MR mAP: +1.00 [+0.50, +1.50] (...)."],
+             "missing_primary": []}
+    return {"profile": "paper", "bench": bench,
+            "status": {"synthetic": {"done": 9, "failed": 0, "planned": 9}},
             "synthetic": {f: {"MR-full-mAP": cell, "HL-min-VeryGood-mAP": cell}
                           for f in ("rd", "concat", "cross_attention")},
             "tvsum": {"rd/honest_std": {"Avg": 60.0, "domains_done": 10}},
@@ -291,7 +299,7 @@ def test_readme_block_check_fails_when_numbers_differ(tmp_path, monkeypatch):
     update_readme("paper", readme)
     text = readme.read_text()
     assert text.startswith("# Title\n\nintro\n") and START in text and END in text
-    assert "12.50 ± 0.50" in text and "60.00" in text
+    assert "12.50 ± 0.50" in text and "60.00" in text and "rd wins over x" in text
     assert check_readme("paper", readme)[0]
     readme.write_text(text.replace("60.00", "61.00"))
     ok, message = check_readme("paper", readme)

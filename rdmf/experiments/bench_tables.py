@@ -166,7 +166,7 @@ def bench_table(profile: str, results: dict | None = None, *, with_verdicts: boo
                               "val_curves": curves,
                               "plateau_epoch": max((plateau_epoch(c) for c in curves if c),
                                                    default=None)})
-        table["test_evaluations"][model] = len(done)
+        table["test_evaluations"][model] = _test_evaluations(profile, model, results)
     if costs and runs:
         _add_costs(profile, table)
     plateaus = [r["plateau_epoch"] for r in table["rows"] if r["plateau_epoch"] is not None]
@@ -192,6 +192,14 @@ def bench_table(profile: str, results: dict | None = None, *, with_verdicts: boo
     if with_verdicts:
         table["verdicts"] = verdicts(profile, runs)
     return table
+
+
+def _test_evaluations(profile: str, model: str, results: dict) -> int:
+    """How many times the test split was evaluated for ``model``: every finished grid and
+    benchmark shard evaluates it once (the grid's test numbers play no part in the selection)."""
+    ids = {s.id for group in ("bench_grid", "bench") for s in shards(profile, group)
+           if model_key(s.to_dict()) == model}
+    return sum(1 for i in ids if (results.get(i) or {}).get("test") is not None)
 
 
 def _add_costs(profile: str, table: dict) -> None:
@@ -259,7 +267,8 @@ def to_markdown(table: dict) -> str:
     lines += ["", "Selected grid points (val MR mAP at the best-val epoch, seed 0): "
               + "; ".join(f"{m} {v['selected'] or 'grid unfinished'}"
                           for m, v in table["selection"]["models"].items()) + "."]
-    lines += ["", f"Test evaluations per model: {table['test_evaluations']} (one per finished seed)."]
+    lines += ["", f"Test evaluations per model: {table['test_evaluations']} (every finished grid "
+              "and benchmark shard evaluates test once; selection uses val only)."]
     for note in table.get("notes", []):
         lines += ["", note]
     return "\n".join(lines) + "\n"
