@@ -52,7 +52,6 @@ import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto in a kernel
 
 import json
-import numpy as np
 import torch
 
 from rdmf.figures import apply_style, save_figure
