@@ -56,7 +56,8 @@ import torch
 
 from rdmf.figures import apply_style, save_figure
 from rdmf.paths import data_root, reports_dir
-from rdmf.experiments import GROUPS, run_group, shards
+from rdmf.experiments import GROUPS, run_group
+from rdmf.experiments.protocols import planned_count
 from rdmf.experiments import plots
 from rdmf.experiments.tables import ablation_summary, all_tables, to_markdown, value, write_tables
 
@@ -66,7 +67,7 @@ root = data_root()
 ROOT = None if root is None else str(root)
 print("real data root:", "set" if ROOT else "not set (TVSum and YouTube are skipped)")
 for g in GROUPS:
-    print(f"{g:16s} {len(shards(profile, g)):3d} shards in profile {profile!r}")
+    print(f"{g:16s} {planned_count(profile, g):3d} shards in profile {profile!r}")
 
 # %% [markdown]
 # Run this profile's shards (finished ones are read back from `reports/<profile>/shards/`):

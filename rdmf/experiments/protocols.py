@@ -241,6 +241,16 @@ def selected_points(profile: str, results: dict | None = None) -> dict[str, str]
     return chosen
 
 
+def planned_count(profile: str, group: str) -> int:
+    """How many shards ``group`` plans in full: for ``bench``, every model and rd variant over
+    the seeds, whether or not their grids are done yet (so the count does not depend on which
+    results are stored)."""
+    if group == "bench":
+        b = budget(profile, group)
+        return len(b.seeds) * (len(bench_models(b)) + len(b.rd_variants))
+    return len(shards(profile, group))
+
+
 def shards(profile: str, group: str) -> list[Shard]:
     """Every shard of ``group`` under ``profile``, in run order (seeds outermost, so a partial
     run covers all fusions of the first seed first). ``bench`` plans only the models whose grid

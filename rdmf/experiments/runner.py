@@ -21,7 +21,8 @@ from filelock import FileLock, Timeout
 from rdmf.io import atomic_write_json
 from rdmf.paths import check_profile, generated_data_dir, reports_dir
 
-from .protocols import BENCH_GROUPS, FLOORS, GROUPS, Shard, budget, floor_config, shard_config, shards
+from .protocols import (BENCH_GROUPS, FLOORS, GROUPS, Shard, budget, floor_config, planned_count,
+                        shard_config, shards)
 
 _DATA_CACHE: dict[tuple, tuple[list, list, list | None]] = {}
 
@@ -347,7 +348,7 @@ def load_results(profile: str) -> dict[str, dict]:
 def group_status(profile: str, groups: Iterable[str] = GROUPS) -> dict[str, dict]:
     """Planned vs finished shards per group."""
     have = load_results(profile)
-    return {g: {"planned": len(shards(profile, g)),
+    return {g: {"planned": planned_count(profile, g),
                 "done": sum(1 for s in shards(profile, g) if s.id in have
                             and have[s.id].get("status") == "done"),
                 "failed": sum(1 for s in shards(profile, g) if s.id in have
